@@ -1,0 +1,17 @@
+from django.contrib import admin
+from django.urls import include, path
+
+from config.api import api
+from courtyard.core import views as core_views
+
+urlpatterns = [
+    path("healthz", core_views.healthz, name="healthz"),
+    path("readyz", core_views.readyz, name="readyz"),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("api/v1/", api.urls),
+    path("admin/", admin.site.urls),
+    path("places/", include("courtyard.places.urls")),
+    path("organizations/", include("courtyard.organizations.urls")),
+    path("accounts/", include("courtyard.people.urls")),
+    path("", include("courtyard.core.urls")),
+]

@@ -1,0 +1,1 @@
+"""Courtyard: community co-governance at city scale."""

@@ -1,0 +1,56 @@
+"""Writing the audit trail. Every action calls `record_event` inside its transaction."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from django.contrib.contenttypes.models import ContentType
+from django.db import models
+
+from courtyard.core.models import AuditEvent
+
+
+def _plain(value: Any) -> Any:
+    """A JSON-safe rendering of a field value for the old → new record."""
+    if isinstance(value, models.Model):
+        return value.pk
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value
+    return str(value)
+
+
+def snapshot(obj: models.Model, fields: Iterable[str]) -> dict[str, Any]:
+    """The current values of `fields`, taken before a change to compute the diff after it."""
+    return {name: _plain(getattr(obj, name)) for name in fields}
+
+
+def diff(before: dict[str, Any], obj: models.Model) -> dict[str, list[Any]]:
+    """{field: [old, new]} for every field of `before` whose value changed on `obj`."""
+    changes = {}
+    for name, old in before.items():
+        new = _plain(getattr(obj, name))
+        if new != old:
+            changes[name] = [old, new]
+    return changes
+
+
+def record_event(
+    *,
+    by: Any,
+    verb: str,
+    target: models.Model,
+    changes: dict[str, list[Any]] | None = None,
+    place_path: str = "",
+) -> AuditEvent:
+    """Append one audit row. `by` is the acting user (None for the system)."""
+    actor = by if getattr(by, "is_authenticated", False) else None
+    return AuditEvent.objects.create(
+        actor=actor,
+        verb=verb,
+        target_type=ContentType.objects.get_for_model(target),
+        target_id=str(target.pk),
+        target_repr=str(target)[:255],
+        place_path=place_path,
+        changes=changes or {},
+    )

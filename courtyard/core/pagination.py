@@ -1,0 +1,87 @@
+"""Keyset (cursor) pagination: every page costs the same, however deep and however large.
+
+A cursor is the ordering values of the last row shown, encoded opaquely. The next page is
+"rows after those values" — an indexed range scan — never OFFSET.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
+
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext as _
+
+from courtyard.core.errors import BadInput
+
+T = TypeVar("T", bound=models.Model)
+
+
+@dataclass
+class Page(Generic[T]):
+    items: list[T]
+    next_cursor: str | None
+
+
+def encode_cursor(values: list[Any]) -> str:
+    raw = json.dumps(values, ensure_ascii=False, separators=(",", ":")).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str, size: int) -> list[Any]:
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        values = json.loads(base64.urlsafe_b64decode(padded.encode()))
+    except (binascii.Error, ValueError, UnicodeDecodeError):
+        values = None
+    if not isinstance(values, list) or len(values) != size:
+        raise BadInput(_("This page link is broken or out of date. Start again from the first page."))
+    if not all(isinstance(v, (str, int)) for v in values):
+        raise BadInput(_("This page link is broken or out of date. Start again from the first page."))
+    return values
+
+
+def _after(order: tuple[str, ...], values: list[Any]) -> Q:
+    """Rows strictly after `values` in `order` (fields may carry a leading '-')."""
+    condition = Q()
+    for i, field in enumerate(order):
+        name = field.lstrip("-")
+        op = "lt" if field.startswith("-") else "gt"
+        step = Q(**{f"{name}__{op}": values[i]})
+        for prev_field, prev_value in zip(order[:i], values[:i], strict=True):
+            step &= Q(**{prev_field.lstrip("-"): prev_value})
+        condition |= step
+    return condition
+
+
+def _key(obj: models.Model, field: str) -> Any:
+    value = getattr(obj, field.lstrip("-").replace("__", "."))
+    if isinstance(value, models.Model):
+        value = value.pk
+    return value if isinstance(value, (str, int)) else str(value)
+
+
+def keyset_page(
+    queryset: models.QuerySet[T],
+    *,
+    cursor: str | None,
+    size: int,
+    order: tuple[str, ...] = ("pk",),
+) -> Page[T]:
+    """One page of `queryset` in `order` (the last field must be unique, e.g. "pk").
+
+    Costs one query: it fetches `size + 1` rows to learn whether there is a next page.
+    """
+    qs = queryset.order_by(*order)
+    if cursor:
+        qs = qs.filter(_after(order, decode_cursor(cursor, len(order))))
+    rows = list(qs[: size + 1])
+    next_cursor = None
+    if len(rows) > size:
+        rows = rows[:size]
+        next_cursor = encode_cursor([_key(rows[-1], f) for f in order])
+    return Page(items=rows, next_cursor=next_cursor)

@@ -1,0 +1,19 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class OrganizationsConfig(AppConfig):
+    name = "courtyard.organizations"
+    label = "organizations"
+    verbose_name = _("Organizations")
+
+    def ready(self) -> None:
+        from courtyard.organizations.models import Organization
+        from courtyard.places.rollups import register_count_source
+
+        def organizations_by_kind():  # type: ignore[no-untyped-def]
+            rows = Organization.objects.filter(is_active=True).values_list("place__path", "kind")
+            for path, kind in rows.iterator(chunk_size=5000):
+                yield path, f"org:{kind}"
+
+        register_count_source("organizations", organizations_by_kind)

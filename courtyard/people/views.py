@@ -1,0 +1,99 @@
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from courtyard.core.errors import DomainError
+from courtyard.people import actions
+from courtyard.people.forms import ProfileForm, TokenForm
+from courtyard.people.models import ApiToken
+
+
+class LoginView(auth_views.LoginView):
+    """Log in; the person's preferred language then becomes the page language."""
+
+    template_name = "people/login.html"
+    redirect_authenticated_user = True
+
+    def form_valid(self, form):  # type: ignore[no-untyped-def]
+        response = super().form_valid(form)
+        response.set_cookie(
+            settings.LANGUAGE_COOKIE_NAME,
+            form.get_user().preferred_language,
+            max_age=365 * 24 * 3600,
+            samesite="Lax",
+        )
+        return response
+
+
+def _account_context(request: HttpRequest, **extra: object) -> dict[str, object]:
+    user = request.user
+    return {
+        "roles": user.roles.select_related("place", "organization").order_by("-starts_on", "pk"),
+        "tokens": user.api_tokens.order_by("-created_at")[:50],
+        "dual_reports": user.dual_reports.select_related("community").order_by("-registered_on")[:20],
+        "profile_form": ProfileForm(
+            initial={
+                "display_name": user.display_name,
+                "phone": user.phone,
+                "preferred_language": user.preferred_language,
+            }
+        ),
+        "token_form": TokenForm(),
+        **extra,
+    }
+
+
+@login_required
+def account(request: HttpRequest) -> HttpResponse:
+    """My account: profile, roles, home, API tokens."""
+    user = request.user
+    if request.method == "POST":
+        form = ProfileForm(request.POST)
+        if form.is_valid():
+            try:
+                actions.update_profile(user, by=user, **form.cleaned_data)
+            except DomainError as exc:
+                form.add_error(exc.field, exc.message)
+            else:
+                messages.success(request, _("Your profile is saved."))
+                response = redirect("people:account")
+                response.set_cookie(
+                    settings.LANGUAGE_COOKIE_NAME, user.preferred_language, samesite="Lax"
+                )
+                return response
+        return render(
+            request, "people/account.html", _account_context(request, profile_form=form), status=400
+        )
+    return render(request, "people/account.html", _account_context(request))
+
+
+@login_required
+@require_POST
+def token_create(request: HttpRequest) -> HttpResponse:
+    form = TokenForm(request.POST)
+    if not form.is_valid():
+        return render(
+            request, "people/account.html", _account_context(request, token_form=form), status=400
+        )
+    token, raw = actions.issue_token(request.user, by=request.user, name=form.cleaned_data["name"])
+    return render(request, "people/account.html", _account_context(request, new_token=raw))
+
+
+@login_required
+@require_POST
+def token_revoke(request: HttpRequest, pk: int) -> HttpResponse:
+    token = get_object_or_404(ApiToken.objects.filter(user=request.user), pk=pk)
+    try:
+        actions.revoke_token(token, by=request.user)
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, _("The token is revoked; it no longer works."))
+    return redirect("people:account")

@@ -1,0 +1,43 @@
+"""`courtyard import_places FILE.csv` — load a place tree (see places.importer)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+from tqdm import tqdm
+
+from courtyard.places.importer import import_places
+
+
+class Command(BaseCommand):
+    help = "Load places from a CSV with columns code,parent_code,kind,name[,name_en]."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("file", type=Path)
+        parser.add_argument("--no-progress", action="store_true", help="Hide the progress bar.")
+
+    def handle(self, *args: Any, file: Path, no_progress: bool, **options: Any) -> None:
+        try:
+            total = sum(1 for _ in file.open(encoding="utf-8-sig")) - 1
+            stream = file.open(encoding="utf-8-sig", newline="")
+        except FileNotFoundError as exc:
+            raise CommandError(f"No such file: {file}") from exc
+        except UnicodeDecodeError as exc:
+            raise CommandError(f"{file} is not UTF-8 text: {exc}") from exc
+        bar = tqdm(total=max(total, 0), unit="row", disable=no_progress, file=self.stderr)
+        with stream, bar:
+            try:
+                result = import_places(stream, progress=bar.update)
+            except UnicodeDecodeError as exc:
+                raise CommandError(f"{file} is not UTF-8 text: {exc}") from exc
+        if result.errors:
+            for line, message in result.errors:
+                self.stderr.write(f"{file}:{line}: {message}")
+            raise CommandError(
+                f"{len(result.errors)} bad row(s); nothing was imported. Fix them and run again."
+            )
+        self.stdout.write(
+            f"Created {result.created}, renamed {result.renamed}, unchanged {result.unchanged}."
+        )

@@ -1,0 +1,166 @@
+"""The place tree: city → district → street/township → community/village → grid →
+building/courtyard (楼门院) → stairwell unit (单元).
+
+Invariant: `path` is the parent's path followed by the place's own id, zero-padded to
+`SEGMENT` digits. "Within a place" is then a prefix match on an indexed column, and a
+subtree moves with one UPDATE (see `actions.move_place`).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from courtyard.core.text import localized_name
+
+SEGMENT = 10
+
+
+def segment(pk: int) -> str:
+    """The path segment of one place."""
+    return f"{pk:0{SEGMENT}d}"
+
+
+def path_ids(path: str) -> list[int]:
+    """The ids along a path, root first (the place itself last)."""
+    return [int(path[i : i + SEGMENT]) for i in range(0, len(path), SEGMENT)]
+
+
+def parent_path(path: str) -> str:
+    """The path of the parent ("" for a root)."""
+    return path[:-SEGMENT]
+
+
+class PlaceKind(models.TextChoices):
+    CITY = "city", _("city")
+    DISTRICT = "district", _("district")
+    STREET = "street", _("street")  # 街道
+    TOWNSHIP = "township", _("township")  # 乡镇
+    COMMUNITY = "community", _("community")  # 社区
+    VILLAGE = "village", _("village")  # 村
+    GRID = "grid", _("grid")  # 网格
+    BUILDING = "building", _("building / courtyard")  # 楼门院
+    UNIT = "unit", _("stairwell unit")  # 单元
+
+
+K = PlaceKind
+# Which kinds may sit directly under which. `None` stands for "no parent" (a root).
+ALLOWED_PARENTS: dict[str, set[str | None]] = {
+    K.CITY: {None},
+    K.DISTRICT: {K.CITY},
+    K.STREET: {K.DISTRICT},
+    K.TOWNSHIP: {K.DISTRICT},
+    K.COMMUNITY: {K.STREET, K.TOWNSHIP},
+    K.VILLAGE: {K.STREET, K.TOWNSHIP},
+    K.GRID: {K.COMMUNITY, K.VILLAGE},
+    K.BUILDING: {K.GRID, K.COMMUNITY, K.VILLAGE},
+    K.UNIT: {K.BUILDING},
+}
+# Levels that have a street office's or a community committee's staff.
+ADMINISTRATIVE_KINDS = {K.CITY, K.DISTRICT, K.STREET, K.TOWNSHIP, K.COMMUNITY, K.VILLAGE}
+STREET_LEVEL_KINDS = {K.STREET, K.TOWNSHIP}
+COMMUNITY_LEVEL_KINDS = {K.COMMUNITY, K.VILLAGE}
+HOME_KINDS = {K.BUILDING, K.UNIT}
+
+
+def may_sit_under(kind: str, parent_kind: str | None) -> bool:
+    return parent_kind in ALLOWED_PARENTS.get(kind, set())
+
+
+class PlaceQuerySet(models.QuerySet["Place"]):
+    def visible_to(self, user: Any) -> PlaceQuerySet:
+        """Every place: the tree, names and counts are public information. Private records
+        *about* a place are scoped by their own `visible_to`."""
+        return self.all()
+
+    def within(self, place: Place) -> PlaceQuerySet:
+        """The place itself and everything under it (an indexed prefix match)."""
+        return self.filter(path__startswith=place.path)
+
+    def below(self, place: Place) -> PlaceQuerySet:
+        """Everything under the place, without the place itself."""
+        return self.within(place).exclude(pk=place.pk)
+
+    def of_kind(self, *kinds: str) -> PlaceQuerySet:
+        return self.filter(kind__in=kinds)
+
+    def roots(self) -> PlaceQuerySet:
+        return self.filter(parent__isnull=True)
+
+
+class Place(models.Model):
+    """One node of the place tree. `code` is the official statistical division code where
+    there is one (12 digits in Beijing), otherwise a code made by whoever added the place."""
+
+    code = models.CharField(_("code"), max_length=32, unique=True)
+    kind = models.CharField(_("kind"), max_length=16, choices=PlaceKind.choices)
+    name = models.CharField(_("name"), max_length=100, db_index=True)
+    name_en = models.CharField(_("English name"), max_length=200, blank=True)
+    parent = models.ForeignKey(
+        "self",
+        verbose_name=_("parent"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="children",
+    )
+    path = models.CharField(max_length=255, db_index=True, editable=False)
+
+    objects = PlaceQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("place")
+        verbose_name_plural = _("places")
+        indexes = [models.Index(fields=["parent", "code"])]
+
+    def __str__(self) -> str:
+        return self.display_name
+
+    @property
+    def display_name(self) -> str:
+        """The name in the active language; Chinese when no English name is known."""
+        return localized_name(self.name, self.name_en)
+
+    @property
+    def depth(self) -> int:
+        return len(self.path) // SEGMENT
+
+    @property
+    def ancestor_ids(self) -> list[int]:
+        """Ids of the ancestors, root first, without the place itself."""
+        return path_ids(self.path)[:-1]
+
+    def ancestors(self) -> PlaceQuerySet:
+        """The ancestors, root first (one query)."""
+        return Place.objects.filter(pk__in=self.ancestor_ids).order_by("path")
+
+    @property
+    def scope_path(self) -> str:
+        """The path staff scoping is checked against (see people.scopes)."""
+        return self.path
+
+    def is_within(self, other: Place) -> bool:
+        return self.path.startswith(other.path)
+
+
+class PlaceCount(models.Model):
+    """Rollup: how many things of one sort lie within a place (places by kind,
+    organizations …), so that a place page costs one query whatever the size of its subtree.
+
+    Maintained by the actions that add or move things (`rollups.adjust_counts`) and rebuilt
+    from the raw rows by `courtyard rebuild_place_counts`, which must give the same numbers.
+    """
+
+    place = models.ForeignKey(Place, on_delete=models.CASCADE, related_name="counts")
+    item = models.CharField(max_length=32)
+    count = models.IntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["place", "item"], name="placecount_unique_item")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.place_id} {self.item}={self.count}"

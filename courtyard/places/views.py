@@ -1,0 +1,49 @@
+from __future__ import annotations
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, render
+from django.views.decorators.http import require_GET
+
+from courtyard.core.pagination import keyset_page
+from courtyard.organizations.models import Committee
+from courtyard.people.scopes import administers
+from courtyard.places.models import PlaceKind, Place
+from courtyard.places.rollups import counts_for
+
+
+def count_rows(counts: dict[str, int]) -> list[tuple[str, int]]:
+    """(label, number) for the place kinds present, top to bottom, then organizations."""
+    from courtyard.organizations.models import OrganizationKind
+
+    rows = [(kind.label, counts[kind.value]) for kind in PlaceKind if counts.get(kind.value)]
+    rows += [
+        (kind.label, counts[f"org:{kind.value}"])
+        for kind in OrganizationKind
+        if counts.get(f"org:{kind.value}")
+    ]
+    return rows
+
+
+@require_GET
+def place_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    """A place: where it sits, what lies under it (counts from the rollup), its children
+    (keyset pages), its coordination committee, and links for the staff who administer it.
+    A fixed number of queries whatever the size of the subtree."""
+    place = get_object_or_404(Place.objects.visible_to(request.user), pk=pk)
+    children = keyset_page(
+        place.children.all(),
+        cursor=request.GET.get("cursor"),
+        size=settings.PAGE_SIZE,
+        order=("code", "pk"),
+    )
+    context = {
+        "place": place,
+        "ancestors": list(place.ancestors()),
+        "children": children,
+        "counts": count_rows(counts_for(place)),
+        "committee": Committee.objects.filter(place=place).first(),
+        "is_staff_here": administers(request.user, place.path),
+    }
+    template = "places/_children.html" if request.htmx else "places/place_detail.html"
+    return render(request, template, context)
