@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "courtyard.places",
     "courtyard.people",
     "courtyard.organizations",
+    "courtyard.demo",
 ]
 
 MIDDLEWARE = [
