@@ -60,7 +60,10 @@ def invalid(request: HttpRequest, exc: ValidationError) -> HttpResponse:
         problems.append(f"{where}: {error.get('msg', '')}" if where else str(error.get("msg", "")))
     return api.create_response(
         request,
-        {"detail": _("Some input is not valid: %(problems)s") % {"problems": "; ".join(problems)},
-         "errors": exc.errors},
+        {
+            "detail": _("Some input is not valid: %(problems)s")
+            % {"problems": "; ".join(problems)},
+            "errors": exc.errors,
+        },
         status=422,
     )

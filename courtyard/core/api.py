@@ -32,7 +32,7 @@ class ErrorOut(Schema):
     detail: str
 
 
-def page_response(
+def page_response[T: models.Model](
     queryset: models.QuerySet[T], cursor: str | None, limit: int | None, order: tuple[str, ...]
 ) -> dict[str, Any]:
     """{"items": [...], "next_cursor": str | null} for one keyset page."""

@@ -10,7 +10,7 @@ import base64
 import binascii
 import json
 from dataclasses import dataclass
-from typing import Any, Generic, TypeVar
+from typing import Any, TypeVar
 
 from django.db import models
 from django.db.models import Q
@@ -22,7 +22,7 @@ T = TypeVar("T", bound=models.Model)
 
 
 @dataclass
-class Page(Generic[T]):
+class Page[T: models.Model]:
     items: list[T]
     next_cursor: str | None
 
@@ -39,9 +39,13 @@ def decode_cursor(cursor: str, size: int) -> list[Any]:
     except (binascii.Error, ValueError, UnicodeDecodeError):
         values = None
     if not isinstance(values, list) or len(values) != size:
-        raise BadInput(_("This page link is broken or out of date. Start again from the first page."))
+        raise BadInput(
+            _("This page link is broken or out of date. Start again from the first page.")
+        )
     if not all(isinstance(v, (str, int)) for v in values):
-        raise BadInput(_("This page link is broken or out of date. Start again from the first page."))
+        raise BadInput(
+            _("This page link is broken or out of date. Start again from the first page.")
+        )
     return values
 
 
@@ -65,7 +69,7 @@ def _key(obj: models.Model, field: str) -> Any:
     return value if isinstance(value, (str, int)) else str(value)
 
 
-def keyset_page(
+def keyset_page[T: models.Model](
     queryset: models.QuerySet[T],
     *,
     cursor: str | None,

@@ -89,8 +89,10 @@ def create_committee(*, by: Any, place: Place, name: str, name_en: str = "") -> 
     """Found the coordination committee of a district, street/township or community."""
     if place.kind not in COMMITTEE_KINDS:
         raise BadInput(
-            _("Coordination committees sit at a district, a street or township, or a community "
-              "or village."),
+            _(
+                "Coordination committees sit at a district, a street or township, or a community "
+                "or village."
+            ),
             field="place",
         )
     if Committee.objects.filter(place=place).exists():

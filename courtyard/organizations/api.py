@@ -97,7 +97,9 @@ def list_organizations(request: HttpRequest, filters: Query[OrganizationFilters]
 
 
 @router.get(
-    "/organizations/{org_id}", response={200: OrganizationOut, 404: ErrorOut}, summary="One organization"
+    "/organizations/{org_id}",
+    response={200: OrganizationOut, 404: ErrorOut},
+    summary="One organization",
 )
 def get_organization(request: HttpRequest, org_id: int) -> Organization:
     return get_object_or_404(Organization.objects.visible_to(request.user), pk=org_id)
@@ -116,7 +118,9 @@ def list_committees(request: HttpRequest, filters: Query[CommitteeFilters]) -> A
 
 
 @router.get(
-    "/committees/{committee_id}", response={200: CommitteeOut, 404: ErrorOut}, summary="One committee"
+    "/committees/{committee_id}",
+    response={200: CommitteeOut, 404: ErrorOut},
+    summary="One committee",
 )
 def get_committee(request: HttpRequest, committee_id: int) -> Committee:
     return get_object_or_404(Committee.objects.visible_to(request.user), pk=committee_id)

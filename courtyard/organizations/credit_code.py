@@ -37,15 +37,21 @@ def validate_credit_code(code: str) -> str:
     bad = sorted({c for c in code if c not in VALUE})
     if bad:
         raise ValidationError(
-            _("A unified social credit code uses digits and capital letters except I, O, Z, S "
-              "and V; found: %(chars)s.") % {"chars": " ".join(bad)},
+            _(
+                "A unified social credit code uses digits and capital letters except I, O, Z, S "
+                "and V; found: %(chars)s."
+            )
+            % {"chars": " ".join(bad)},
             code="alphabet",
         )
     expected = check_character(code[:17])
     if code[17] != expected:
         raise ValidationError(
-            _("The check character of this credit code is wrong (the last character should be "
-              "%(expected)s): check for a typing mistake.") % {"expected": expected},
+            _(
+                "The check character of this credit code is wrong (the last character should be "
+                "%(expected)s): check for a typing mistake."
+            )
+            % {"expected": expected},
             code="check",
         )
     return code

@@ -34,8 +34,10 @@ class DualReportForm(forms.Form):
         label=_("What will you do for the community?"),
         max_length=2000,
         widget=forms.Textarea(attrs={"rows": 4}),
-        help_text=_("For example: open our canteen to elderly residents on weekdays; "
-                    "two volunteers for the weekend clean-up."),
+        help_text=_(
+            "For example: open our canteen to elderly residents on weekdays; "
+            "two volunteers for the weekend clean-up."
+        ),
     )
 
     def __init__(self, *args: Any, handled: list[Organization], **kwargs: Any) -> None:

@@ -13,7 +13,6 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from courtyard.core.text import localized_name
-
 from courtyard.places.models import Place
 
 
@@ -182,9 +181,7 @@ class DualReportQuerySet(models.QuerySet["DualReport"]):
             return self.none()
         handled = user.roles.active().filter(kind=RoleKind.UNIT_HANDLER).values("organization")
         return self.filter(
-            staff_scope_q(user, "community__path")
-            | Q(member=user)
-            | Q(organization__in=handled)
+            staff_scope_q(user, "community__path") | Q(member=user) | Q(organization__in=handled)
         )
 
     def current(self) -> DualReportQuerySet:

@@ -24,10 +24,14 @@ def administers_community(user: Any, community: Any) -> bool:
 def handles_organization(user: Any, organization: Any) -> bool:
     if not getattr(user, "is_authenticated", False) or organization is None:
         return False
-    return user.roles.active().filter(
-        kind__in=[RoleKind.UNIT_HANDLER, RoleKind.DEPARTMENT_HANDLER, RoleKind.SOCIALORG_STAFF],
-        organization=organization,
-    ).exists()
+    return (
+        user.roles.active()
+        .filter(
+            kind__in=[RoleKind.UNIT_HANDLER, RoleKind.DEPARTMENT_HANDLER, RoleKind.SOCIALORG_STAFF],
+            organization=organization,
+        )
+        .exists()
+    )
 
 
 @rules.predicate
@@ -45,6 +49,4 @@ def administers_report_community(user: Any, report: Any) -> bool:
 rules.add_perm("organizations.manage_committee", administers_committee)
 rules.add_perm("organizations.view_dual_reports", administers_community)
 rules.add_perm("organizations.register_unit", handles_organization)
-rules.add_perm(
-    "organizations.withdraw_dual_report", is_registrant | administers_report_community
-)
+rules.add_perm("organizations.withdraw_dual_report", is_registrant | administers_report_community)

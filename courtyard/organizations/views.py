@@ -40,11 +40,17 @@ def directory(request: HttpRequest) -> HttpResponse:
         if data["place"]:
             within = get_object_or_404(Place, pk=data["place"])
             qs = qs.within(within)
-    page = keyset_page(qs, cursor=request.GET.get("cursor"), size=settings.PAGE_SIZE, order=("name", "pk"))
+    page = keyset_page(
+        qs, cursor=request.GET.get("cursor"), size=settings.PAGE_SIZE, order=("name", "pk")
+    )
     query = request.GET.copy()
     query.pop("cursor", None)
     context = {"form": form, "page": page, "within": within, "query": query.urlencode()}
-    template = "organizations/_organization_rows.html" if request.htmx else "organizations/organization_list.html"
+    template = (
+        "organizations/_organization_rows.html"
+        if request.htmx
+        else "organizations/organization_list.html"
+    )
     return render(request, template, context)
 
 
@@ -54,11 +60,15 @@ def organization_detail(request: HttpRequest, pk: int) -> HttpResponse:
         Organization.objects.visible_to(request.user).select_related("place"), pk=pk
     )
     memberships = (
-        org.memberships.current().select_related("committee__place").order_by("joined_on", "pk")[:50]
+        org.memberships.current()
+        .select_related("committee__place")
+        .order_by("joined_on", "pk")[:50]
     )
-    reports = DualReport.objects.visible_to(request.user).filter(organization=org).select_related(
-        "community"
-    )[:20]
+    reports = (
+        DualReport.objects.visible_to(request.user)
+        .filter(organization=org)
+        .select_related("community")[:20]
+    )
     context = {
         "org": org,
         "memberships": memberships,
@@ -100,15 +110,27 @@ def committee_detail(request: HttpRequest, pk: int) -> HttpResponse:
         size=settings.PAGE_SIZE,
         order=("position", "joined_on", "pk"),
     )
-    past = committee.memberships.filter(left_on__isnull=False).select_related("organization").order_by("-left_on", "-pk")[:20]
-    context = {"committee": committee, "members": members, "past": past, "form": form, "can_manage": can_manage}
+    past = (
+        committee.memberships.filter(left_on__isnull=False)
+        .select_related("organization")
+        .order_by("-left_on", "-pk")[:20]
+    )
+    context = {
+        "committee": committee,
+        "members": members,
+        "past": past,
+        "form": form,
+        "can_manage": can_manage,
+    }
     status = 400 if form is not None and form.errors else 200
     return render(request, "organizations/committee_detail.html", context, status=status)
 
 
 @require_POST
 def membership_end(request: HttpRequest, pk: int) -> HttpResponse:
-    membership = get_object_or_404(CommitteeMembership.objects.select_related("committee__place"), pk=pk)
+    membership = get_object_or_404(
+        CommitteeMembership.objects.select_related("committee__place"), pk=pk
+    )
     if not request.user.has_perm("organizations.manage_committee", membership.committee):
         raise Http404
     try:

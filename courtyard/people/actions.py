@@ -94,7 +94,9 @@ def update_profile(
         raise BadInput(_("Unknown language."), field="preferred_language")
     phone = phone.strip().replace(" ", "").replace("-", "")
     if phone and not (phone.lstrip("+").isdigit() and 5 <= len(phone) <= 20):
-        raise BadInput(_("Enter a phone number of digits only, such as 13800138000."), field="phone")
+        raise BadInput(
+            _("Enter a phone number of digits only, such as 13800138000."), field="phone"
+        )
     before = snapshot(user, PROFILE_FIELDS)
     user.display_name, user.phone = display_name.strip(), phone
     user.preferred_language = preferred_language

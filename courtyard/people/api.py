@@ -46,7 +46,6 @@ class MeOut(Schema):
     roles: list[RoleOut]
 
 
-
 @router.post(
     "/auth/token",
     response={200: TokenOut, 401: ErrorOut, 403: ErrorOut, 422: ErrorOut},

@@ -38,7 +38,10 @@ class BearerTokenMiddleware:
                     return JsonResponse({"detail": reason}, status=401)
                 request.user = user
                 request._dont_enforce_csrf_checks = True  # type: ignore[attr-defined]
-            elif request.method not in SAFE_METHODS and request.user.is_authenticated:
-                if self.csrf.process_view(request, None, (), {}) is not None:  # type: ignore[arg-type]
-                    request.user = AnonymousUser()
+            elif (
+                request.method not in SAFE_METHODS
+                and request.user.is_authenticated
+                and self.csrf.process_view(request, None, (), {}) is not None  # type: ignore[arg-type]
+            ):
+                request.user = AnonymousUser()
         return self.get_response(request)

@@ -22,7 +22,12 @@ def staff_scope_paths(user: Any) -> list[str]:
     cached = getattr(user, "_staff_scope_paths", None)
     if cached is None:
         paths = sorted(
-            set(Role.objects.active().staff().filter(user=user).values_list("place__path", flat=True))
+            set(
+                Role.objects.active()
+                .staff()
+                .filter(user=user)
+                .values_list("place__path", flat=True)
+            )
             - {None}
         )
         # Drop paths already covered by a shorter one.

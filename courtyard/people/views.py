@@ -37,7 +37,9 @@ def _account_context(request: HttpRequest, **extra: object) -> dict[str, object]
     return {
         "roles": user.roles.select_related("place", "organization").order_by("-starts_on", "pk"),
         "tokens": user.api_tokens.order_by("-created_at")[:50],
-        "dual_reports": user.dual_reports.select_related("community").order_by("-registered_on")[:20],
+        "dual_reports": user.dual_reports.select_related("community").order_by("-registered_on")[
+            :20
+        ],
         "profile_form": ProfileForm(
             initial={
                 "display_name": user.display_name,
@@ -82,7 +84,7 @@ def token_create(request: HttpRequest) -> HttpResponse:
         return render(
             request, "people/account.html", _account_context(request, token_form=form), status=400
         )
-    token, raw = actions.issue_token(request.user, by=request.user, name=form.cleaned_data["name"])
+    _token, raw = actions.issue_token(request.user, by=request.user, name=form.cleaned_data["name"])
     return render(request, "people/account.html", _account_context(request, new_token=raw))
 
 

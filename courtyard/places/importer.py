@@ -70,6 +70,7 @@ def _read(stream: IO[str], result: ImportResult) -> list[Row]:
     has_en = "name_en" in header
     rows = []
     for raw in reader:
+
         def cell(key: str, raw: dict[str, str | None] = raw) -> str:
             return (raw.get(key) or "").strip()
 
@@ -106,23 +107,39 @@ def _check(rows: list[Row], result: ImportResult) -> dict[str, _Existing]:
             result.errors.append((row.line, _("The code is empty.")))
         elif not CODE_RE.match(row.code):
             result.errors.append(
-                (row.line, _("The code %(code)s has characters other than letters, digits, - and _, or is longer than 32.") % {"code": row.code})
+                (
+                    row.line,
+                    _(
+                        "The code %(code)s has characters other than letters, digits, - and _, or is longer than 32."
+                    )
+                    % {"code": row.code},
+                )
             )
         elif row.code in by_code:
             result.errors.append(
-                (row.line, _("Duplicate code %(code)s (first on line %(first)d).") % {"code": row.code, "first": by_code[row.code].line})
+                (
+                    row.line,
+                    _("Duplicate code %(code)s (first on line %(first)d).")
+                    % {"code": row.code, "first": by_code[row.code].line},
+                )
             )
             continue
         else:
             by_code[row.code] = row
         if row.kind not in PlaceKind.values:
             result.errors.append(
-                (row.line, _("Unknown kind %(kind)s; use one of: %(kinds)s.") % {"kind": row.kind or '""', "kinds": ", ".join(PlaceKind.values)})
+                (
+                    row.line,
+                    _("Unknown kind %(kind)s; use one of: %(kinds)s.")
+                    % {"kind": row.kind or '""', "kinds": ", ".join(PlaceKind.values)},
+                )
             )
         if not row.name:
             result.errors.append((row.line, _("The name is empty.")))
         elif len(row.name) > NAME_MAX:
-            result.errors.append((row.line, _("The name is longer than %(max)d characters.") % {"max": NAME_MAX}))
+            result.errors.append(
+                (row.line, _("The name is longer than %(max)d characters.") % {"max": NAME_MAX})
+            )
 
     existing = _existing(set(by_code) | {r.parent_code for r in rows if r.parent_code})
     for row in by_code.values():
@@ -139,30 +156,51 @@ def _check(rows: list[Row], result: ImportResult) -> dict[str, _Existing]:
                 parent_kind = existing[row.parent_code].kind
             else:
                 result.errors.append(
-                    (row.line, _("Unknown parent %(parent)s: it is neither in this file nor in the database.") % {"parent": row.parent_code})
+                    (
+                        row.line,
+                        _(
+                            "Unknown parent %(parent)s: it is neither in this file nor in the database."
+                        )
+                        % {"parent": row.parent_code},
+                    )
                 )
                 continue
-        if parent_kind in PlaceKind.values or parent_kind is None:
-            if not may_sit_under(row.kind, parent_kind):
-                result.errors.append(
-                    (row.line, _("A %(kind)s cannot sit under %(parent)s.") % {
+        if not may_sit_under(row.kind, parent_kind):
+            result.errors.append(
+                (
+                    row.line,
+                    _("A %(kind)s cannot sit under %(parent)s.")
+                    % {
                         "kind": PlaceKind(row.kind).label,
-                        "parent": _("a %(kind)s") % {"kind": PlaceKind(parent_kind).label} if parent_kind else _("nothing (only a city can be the top)"),
-                    })
+                        "parent": _("a %(kind)s") % {"kind": PlaceKind(parent_kind).label}
+                        if parent_kind
+                        else _("nothing (only a city can be the top)"),
+                    },
                 )
+            )
         old = existing.get(row.code)
         if old and (old.kind != row.kind or old.parent_code != row.parent_code):
             result.errors.append(
-                (row.line, _("%(code)s already exists as a %(kind)s under %(parent)s; an import does not move or re-kind places.") % {
-                    "code": row.code, "kind": PlaceKind(old.kind).label, "parent": old.parent_code or "-",
-                })
+                (
+                    row.line,
+                    _(
+                        "%(code)s already exists as a %(kind)s under %(parent)s; an import does not move or re-kind places."
+                    )
+                    % {
+                        "code": row.code,
+                        "kind": PlaceKind(old.kind).label,
+                        "parent": old.parent_code or "-",
+                    },
+                )
             )
     _check_cycles(by_code, existing, result)
     result.errors.sort()
     return existing
 
 
-def _check_cycles(by_code: dict[str, Row], existing: dict[str, _Existing], result: ImportResult) -> None:
+def _check_cycles(
+    by_code: dict[str, Row], existing: dict[str, _Existing], result: ImportResult
+) -> None:
     state: dict[str, int] = {}  # 1 = on the current chain, 2 = reaches a root or the database
     for start in by_code:
         chain = []
@@ -170,7 +208,10 @@ def _check_cycles(by_code: dict[str, Row], existing: dict[str, _Existing], resul
         while code and code in by_code and code not in existing and state.get(code) != 2:
             if state.get(code) == 1:
                 result.errors.append(
-                    (by_code[code].line, _("The parent chain of %(code)s loops back to itself.") % {"code": code})
+                    (
+                        by_code[code].line,
+                        _("The parent chain of %(code)s loops back to itself.") % {"code": code},
+                    )
                 )
                 break
             state[code] = 1
@@ -191,7 +232,9 @@ def _levels(new_rows: list[Row], known: set[str]) -> list[list[Row]]:
     return levels
 
 
-def import_places(stream: IO[str], *, progress: Callable[[int], None] | None = None) -> ImportResult:
+def import_places(
+    stream: IO[str], *, progress: Callable[[int], None] | None = None
+) -> ImportResult:
     """Check, then load, a CSV place tree. Writes nothing when any row is bad."""
     result = ImportResult()
     rows = _read(stream, result)

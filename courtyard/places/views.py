@@ -8,7 +8,7 @@ from django.views.decorators.http import require_GET
 from courtyard.core.pagination import keyset_page
 from courtyard.organizations.models import Committee
 from courtyard.people.scopes import administers
-from courtyard.places.models import PlaceKind, Place
+from courtyard.places.models import Place, PlaceKind
 from courtyard.places.rollups import counts_for
 
 
