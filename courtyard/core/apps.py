@@ -3,7 +3,7 @@ from django.db.backends.signals import connection_created
 from django.utils.translation import gettext_lazy as _
 
 
-def configure_sqlite(sender, connection, **kwargs) -> None:  # type: ignore[no-untyped-def]
+def configure_sqlite(sender, connection, **kwargs) -> None:
     """WAL for concurrent readers; case-sensitive LIKE so that `startswith` on an indexed
     column (place paths, codes) uses the index, as it does on PostgreSQL."""
     if connection.vendor != "sqlite":

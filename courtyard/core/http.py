@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from django.http import HttpRequest
 from django.utils.http import url_has_allowed_host_and_scheme
+from django_htmx.middleware import HtmxDetails
+
+if TYPE_CHECKING:
+    from courtyard.people.models import User
 
 
 def safe_next(request: HttpRequest, default: str) -> str:
@@ -14,3 +20,15 @@ def safe_next(request: HttpRequest, default: str) -> str:
     ):
         return target
     return default
+
+
+class Request(HttpRequest):
+    """What our middleware adds to every request (for type checking)."""
+
+    htmx: HtmxDetails
+
+
+class AuthedRequest(Request):
+    """A request behind `login_required`: the user is a real account."""
+
+    user: User

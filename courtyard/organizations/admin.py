@@ -10,11 +10,11 @@ class OrganizationAdmin(admin.ModelAdmin):
     search_fields = ["name", "name_en", "credit_code"]
     raw_id_fields = ["place"]
 
-    def get_readonly_fields(self, request, obj=None):  # type: ignore[no-untyped-def]
+    def get_readonly_fields(self, request, obj=None):
         # Kind and seat feed the place counts rollup; they change only through actions.
         return ["kind", "place"] if obj else []
 
-    def has_add_permission(self, request):  # type: ignore[no-untyped-def]
+    def has_add_permission(self, request):
         return False
 
 

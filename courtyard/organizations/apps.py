@@ -11,7 +11,7 @@ class OrganizationsConfig(AppConfig):
         from courtyard.organizations.models import Organization
         from courtyard.places.rollups import register_count_source
 
-        def organizations_by_kind():  # type: ignore[no-untyped-def]
+        def organizations_by_kind():
             rows = Organization.objects.filter(is_active=True).values_list("place__path", "kind")
             for path, kind in rows.iterator(chunk_size=5000):
                 yield path, f"org:{kind}"

@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from courtyard.core.errors import DomainError
-from courtyard.core.http import safe_next
+from courtyard.core.http import AuthedRequest, Request, safe_next
 from courtyard.core.pagination import keyset_page
 from courtyard.organizations import actions
 from courtyard.organizations.forms import AddMemberForm, DirectoryFilterForm, DualReportForm
@@ -26,7 +26,7 @@ from courtyard.places.models import COMMUNITY_LEVEL_KINDS, Place
 
 
 @require_GET
-def directory(request: HttpRequest) -> HttpResponse:
+def directory(request: Request) -> HttpResponse:
     """The organization directory: whitelisted filters, keyset pages by name."""
     form = DirectoryFilterForm(request.GET or None)
     qs = Organization.objects.visible_to(request.user).select_related("place")
@@ -168,7 +168,7 @@ def dual_report_list(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def dual_report_create(request: HttpRequest, pk: int) -> HttpResponse:
+def dual_report_create(request: AuthedRequest, pk: int) -> HttpResponse:
     """Register with a community, as a unit one handles or as an in-service party member."""
     community = _community(pk)
     handled = list(

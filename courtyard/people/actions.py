@@ -59,13 +59,12 @@ def assign_role(
         starts_on=starts_on,
         ends_on=ends_on,
     )
-    path = place.path if place else organization.place.path
     record_event(
         by=by,
         verb="assign_role",
         target=role,
         changes={"user": [None, user.pk], "kind": [None, kind]},
-        place_path=path,
+        place_path=role.scope_path,
     )
     return role
 
@@ -78,8 +77,9 @@ def end_role(role: Role, *, by: Any, ends_on: date | None = None) -> Role:
     before = snapshot(role, ["ends_on"])
     role.ends_on = ends_on
     role.save(update_fields=["ends_on"])
-    path = role.place.path if role.place else role.organization.place.path
-    record_event(by=by, verb="end_role", target=role, changes=diff(before, role), place_path=path)
+    record_event(
+        by=by, verb="end_role", target=role, changes=diff(before, role), place_path=role.scope_path
+    )
     return role
 
 

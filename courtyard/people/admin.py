@@ -13,7 +13,7 @@ class RoleInline(admin.TabularInline):
 @admin.register(User)
 class UserAdmin(BaseUserAdmin):
     fieldsets = (
-        *BaseUserAdmin.fieldsets,
+        *(BaseUserAdmin.fieldsets or ()),
         ("Courtyard", {"fields": ("display_name", "phone", "preferred_language", "home")}),
     )
     list_display = ["username", "display_name", "is_staff", "is_active"]

@@ -140,6 +140,14 @@ class Role(models.Model):
         where = self.place or self.organization
         return f"{self.get_kind_display()} · {where}"
 
+    @property
+    def scope_path(self) -> str:
+        """The path of the place the role is held at, or of its organization's seat."""
+        if self.place is not None:
+            return self.place.path
+        assert self.organization is not None  # the role_held_somewhere constraint
+        return self.organization.place.path
+
 
 def hash_token(raw: str) -> str:
     return hashlib.sha256(raw.encode()).hexdigest()

@@ -4,12 +4,14 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.contrib.auth.forms import AuthenticationForm
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from courtyard.core.errors import DomainError
+from courtyard.core.http import AuthedRequest
 from courtyard.people import actions
 from courtyard.people.forms import ProfileForm, TokenForm
 from courtyard.people.models import ApiToken
@@ -21,7 +23,7 @@ class LoginView(auth_views.LoginView):
     template_name = "people/login.html"
     redirect_authenticated_user = True
 
-    def form_valid(self, form):  # type: ignore[no-untyped-def]
+    def form_valid(self, form: AuthenticationForm) -> HttpResponse:
         response = super().form_valid(form)
         response.set_cookie(
             settings.LANGUAGE_COOKIE_NAME,
@@ -32,7 +34,7 @@ class LoginView(auth_views.LoginView):
         return response
 
 
-def _account_context(request: HttpRequest, **extra: object) -> dict[str, object]:
+def _account_context(request: AuthedRequest, **extra: object) -> dict[str, object]:
     user = request.user
     return {
         "roles": user.roles.select_related("place", "organization").order_by("-starts_on", "pk"),
@@ -53,7 +55,7 @@ def _account_context(request: HttpRequest, **extra: object) -> dict[str, object]
 
 
 @login_required
-def account(request: HttpRequest) -> HttpResponse:
+def account(request: AuthedRequest) -> HttpResponse:
     """My account: profile, roles, home, API tokens."""
     user = request.user
     if request.method == "POST":
@@ -78,7 +80,7 @@ def account(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_POST
-def token_create(request: HttpRequest) -> HttpResponse:
+def token_create(request: AuthedRequest) -> HttpResponse:
     form = TokenForm(request.POST)
     if not form.is_valid():
         return render(
@@ -90,7 +92,7 @@ def token_create(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_POST
-def token_revoke(request: HttpRequest, pk: int) -> HttpResponse:
+def token_revoke(request: AuthedRequest, pk: int) -> HttpResponse:
     token = get_object_or_404(ApiToken.objects.filter(user=request.user), pk=pk)
     try:
         actions.revoke_token(token, by=request.user)

@@ -12,8 +12,8 @@ class PlaceAdmin(admin.ModelAdmin):
 
     # The tree changes only through actions (paths, counts, audit): import_places adds
     # places, move_place moves them. The admin may rename.
-    def has_add_permission(self, request):  # type: ignore[no-untyped-def]
+    def has_add_permission(self, request):
         return False
 
-    def get_readonly_fields(self, request, obj=None):  # type: ignore[no-untyped-def]
+    def get_readonly_fields(self, request, obj=None):
         return ["code", "kind", "parent", "path"]

@@ -1,22 +1,24 @@
 from __future__ import annotations
 
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_GET
+from django_stubs_ext import StrOrPromise
 
+from courtyard.core.http import Request
 from courtyard.core.pagination import keyset_page
-from courtyard.organizations.models import Committee
+from courtyard.organizations.models import Committee, OrganizationKind
 from courtyard.people.scopes import administers
 from courtyard.places.models import Place, PlaceKind
 from courtyard.places.rollups import counts_for
 
 
-def count_rows(counts: dict[str, int]) -> list[tuple[str, int]]:
+def count_rows(counts: dict[str, int]) -> list[tuple[StrOrPromise, int]]:
     """(label, number) for the place kinds present, top to bottom, then organizations."""
-    from courtyard.organizations.models import OrganizationKind
-
-    rows = [(kind.label, counts[kind.value]) for kind in PlaceKind if counts.get(kind.value)]
+    rows: list[tuple[StrOrPromise, int]] = [
+        (kind.label, counts[kind.value]) for kind in PlaceKind if counts.get(kind.value)
+    ]
     rows += [
         (kind.label, counts[f"org:{kind.value}"])
         for kind in OrganizationKind
@@ -26,7 +28,7 @@ def count_rows(counts: dict[str, int]) -> list[tuple[str, int]]:
 
 
 @require_GET
-def place_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def place_detail(request: Request, pk: int) -> HttpResponse:
     """A place: where it sits, what lies under it (counts from the rollup), its children
     (keyset pages), its coordination committee, and links for the staff who administer it.
     A fixed number of queries whatever the size of the subtree."""
