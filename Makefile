@@ -70,9 +70,11 @@ lock: $(BIN)/python
 	.venv-lock/bin/pip freeze --exclude-editable | grep -v '^-e' > constraints.txt
 	rm -rf .venv-lock
 
+# Refresh the catalogs in locale/ from the code and templates, then compile them.
 messages: install-dev
-	cd courtyard && ../$(BIN)/courtyard makemessages -l zh_Hans -l en --no-obsolete
-	cd courtyard && ../$(BIN)/courtyard compilemessages
+	$(BIN)/courtyard makemessages -l zh_Hans -l en --no-obsolete --no-location \
+		--ignore='.venv*' --ignore='bench/*' --ignore='var/*' --ignore='*/tests/*' --ignore='tests/*'
+	$(BIN)/courtyard compilemessages --ignore='.venv*'
 
 clean:
 	rm -rf $(VENV) var/*.sqlite3*
