@@ -126,6 +126,10 @@ class Position(models.TextChoices):
 
 
 class MembershipQuerySet(models.QuerySet["CommitteeMembership"]):
+    def visible_to(self, user: Any) -> MembershipQuerySet:
+        """Who sits on which committee is public."""
+        return self.all()
+
     def current(self) -> MembershipQuerySet:
         return self.filter(left_on__isnull=True)
 
@@ -163,6 +167,10 @@ class CommitteeMembership(models.Model):
 
     def __str__(self) -> str:
         return f"{self.organization} · {self.get_position_display()}"
+
+    @property
+    def scope_path(self) -> str:
+        return self.committee.place.path
 
 
 class DualReportKind(models.TextChoices):

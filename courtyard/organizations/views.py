@@ -90,7 +90,7 @@ def committee_detail(request: HttpRequest, pk: int) -> HttpResponse:
         candidates = (
             Organization.objects.within(committee.place)
             .filter(is_active=True)
-            .exclude(memberships__committee=committee, memberships__left_on__isnull=True)
+            .exclude(pk__in=committee.memberships.current().values("organization"))
             .order_by("name")
         )
         form = AddMemberForm(request.POST or None, candidates=candidates[:500])

@@ -113,7 +113,10 @@ class Place(models.Model):
     class Meta:
         verbose_name = _("place")
         verbose_name_plural = _("places")
-        indexes = [models.Index(fields=["parent", "code"])]
+        indexes = [
+            models.Index(fields=["parent", "code"]),
+            models.Index(fields=["kind", "id"]),
+        ]
 
     def __str__(self) -> str:
         return self.display_name
