@@ -202,7 +202,7 @@ def register_dual_report(
 
     One current registration per unit and per member, enforced by the database."""
     if community.kind not in COMMUNITY_LEVEL_KINDS:
-        raise BadInput(_("Dual reporting is to a community or a village."), field="community")
+        raise BadInput(_("Dual reporting is done at a community or a village."), field="community")
     if not commitments.strip():
         raise BadInput(_("Say what you commit to do for the community."), field="commitments")
     kind = DualReportKind.PARTY_MEMBER if member is not None else DualReportKind.UNIT

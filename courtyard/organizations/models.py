@@ -225,7 +225,7 @@ class DualReport(models.Model):
     registered_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
-    withdrawn_on = models.DateField(_("withdrawn"), null=True, blank=True)
+    withdrawn_on = models.DateField(_("withdrawn on"), null=True, blank=True)
 
     objects = DualReportQuerySet.as_manager()
 

@@ -11,22 +11,23 @@ from django.utils.translation import gettext as _
 
 from courtyard.core.audit import diff, record_event, snapshot
 from courtyard.core.errors import BadInput
-from courtyard.places.models import Place, PlaceKind, may_sit_under, parent_path, segment
+from courtyard.places.models import (
+    Place,
+    PlaceKind,
+    may_sit_under,
+    parent_path,
+    placement_error,
+    segment,
+)
 from courtyard.places.rollups import adjust_counts
 
 
 def _check_kind(kind: str, parent: Place | None) -> None:
     if kind not in PlaceKind.values:
         raise BadInput(_("Unknown kind of place: %(kind)s.") % {"kind": kind}, field="kind")
-    if not may_sit_under(kind, parent.kind if parent else None):
-        raise BadInput(
-            _("A %(kind)s cannot sit under a %(parent)s.")
-            % {
-                "kind": PlaceKind(kind).label,
-                "parent": PlaceKind(parent.kind).label if parent else _("nothing (the top)"),
-            },
-            field="parent",
-        )
+    parent_kind = parent.kind if parent else None
+    if not may_sit_under(kind, parent_kind):
+        raise BadInput(placement_error(kind, parent_kind), field="parent")
 
 
 @transaction.atomic

@@ -17,7 +17,7 @@ from typing import IO
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from courtyard.places.models import Place, PlaceKind, may_sit_under
+from courtyard.places.models import Place, PlaceKind, may_sit_under, placement_error
 from courtyard.places.rollups import rebuild_place_counts
 from courtyard.places.tree import fill_paths
 
@@ -166,18 +166,7 @@ def _check(rows: list[Row], result: ImportResult) -> dict[str, _Existing]:
                 )
                 continue
         if not may_sit_under(row.kind, parent_kind):
-            result.errors.append(
-                (
-                    row.line,
-                    _("A %(kind)s cannot sit under %(parent)s.")
-                    % {
-                        "kind": PlaceKind(row.kind).label,
-                        "parent": _("a %(kind)s") % {"kind": PlaceKind(parent_kind).label}
-                        if parent_kind
-                        else _("nothing (only a city can be the top)"),
-                    },
-                )
-            )
+            result.errors.append((row.line, placement_error(row.kind, parent_kind)))
         old = existing.get(row.code)
         if old and (old.kind != row.kind or old.parent_code != row.parent_code):
             result.errors.append(

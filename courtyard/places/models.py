@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.db import models
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from courtyard.core.text import localized_name
@@ -67,6 +68,18 @@ HOME_KINDS = {K.BUILDING, K.UNIT}
 
 def may_sit_under(kind: str, parent_kind: str | None) -> bool:
     return parent_kind in ALLOWED_PARENTS.get(kind, set())
+
+
+def placement_error(kind: str, parent_kind: str | None) -> str:
+    """Why a place of `kind` cannot sit under a place of `parent_kind` (None: at the top)."""
+    if parent_kind is None:
+        return gettext("Only a city can be at the top of the tree; a %(kind)s needs a parent.") % {
+            "kind": PlaceKind(kind).label
+        }
+    return gettext("A %(kind)s cannot sit under a %(parent)s.") % {
+        "kind": PlaceKind(kind).label,
+        "parent": PlaceKind(parent_kind).label,
+    }
 
 
 class PlaceQuerySet(models.QuerySet["Place"]):
