@@ -12,6 +12,7 @@ import json
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext as _
@@ -32,6 +33,10 @@ def encode_cursor(values: list[Any]) -> str:
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
+def _broken_cursor() -> BadInput:
+    return BadInput(_("This page link is broken or out of date. Start again from the first page."))
+
+
 def decode_cursor(cursor: str, size: int) -> list[Any]:
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
@@ -39,13 +44,9 @@ def decode_cursor(cursor: str, size: int) -> list[Any]:
     except (binascii.Error, ValueError, UnicodeDecodeError):
         values = None
     if not isinstance(values, list) or len(values) != size:
-        raise BadInput(
-            _("This page link is broken or out of date. Start again from the first page.")
-        )
-    if not all(isinstance(v, (str, int)) for v in values):
-        raise BadInput(
-            _("This page link is broken or out of date. Start again from the first page.")
-        )
+        raise _broken_cursor()
+    if not all(isinstance(v, (str, int)) and not isinstance(v, bool) for v in values):
+        raise _broken_cursor()
     return values
 
 
@@ -63,7 +64,9 @@ def _after(order: tuple[str, ...], values: list[Any]) -> Q:
 
 
 def _key(obj: models.Model, field: str) -> Any:
-    value = getattr(obj, field.lstrip("-").replace("__", "."))
+    value: Any = obj
+    for part in field.lstrip("-").split("__"):
+        value = getattr(value, part)
     if isinstance(value, models.Model):
         value = value.pk
     return value if isinstance(value, (str, int)) else str(value)
@@ -81,9 +84,13 @@ def keyset_page[T: models.Model](
     Costs one query: it fetches `size + 1` rows to learn whether there is a next page.
     """
     qs = queryset.order_by(*order)
-    if cursor:
-        qs = qs.filter(_after(order, decode_cursor(cursor, len(order))))
-    rows = list(qs[: size + 1])
+    try:
+        if cursor:
+            qs = qs.filter(_after(order, decode_cursor(cursor, len(order))))
+        rows = list(qs[: size + 1])
+    except (ValueError, TypeError, ValidationError) as exc:
+        # A well-formed cursor whose values do not fit the fields (a forged link).
+        raise _broken_cursor() from exc
     next_cursor = None
     if len(rows) > size:
         rows = rows[:size]

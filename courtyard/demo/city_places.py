@@ -148,14 +148,10 @@ def small_places() -> list[PlaceSpec]:
     )
     for b in range(1, 4):
         building = f"{grid}{b:03d}"
-        specs.append(
-            PlaceSpec(building, grid, PlaceKind.BUILDING, f"{b}号楼", f"Building {b}")
-        )
+        specs.append(PlaceSpec(building, grid, PlaceKind.BUILDING, f"{b}号楼", f"Building {b}"))
         for u in range(1, 4):
             specs.append(
-                PlaceSpec(
-                    f"{building}{u:03d}", building, PlaceKind.UNIT, f"{u}单元", f"Unit {u}"
-                )
+                PlaceSpec(f"{building}{u:03d}", building, PlaceKind.UNIT, f"{u}单元", f"Unit {u}")
             )
     return specs
 

@@ -59,20 +59,24 @@ def create_organization(
     if not name.strip():
         raise BadInput(_("An organization needs a name."), field="name")
     code = _clean_credit_code(credit_code)
-    if code and Organization.objects.filter(credit_code=code).exists():
-        raise Conflict(
-            _("An organization with the credit code %(code)s is already registered.")
-            % {"code": code},
-            field="credit_code",
-        )
-    org = Organization.objects.create(
-        name=name.strip(),
-        name_en=name_en.strip(),
-        kind=kind,
-        place=place,
-        credit_code=code,
-        address=address.strip(),
+    duplicate = Conflict(
+        _("An organization with the credit code %(code)s is already registered.") % {"code": code},
+        field="credit_code",
     )
+    if code and Organization.objects.filter(credit_code=code).exists():
+        raise duplicate
+    try:
+        with transaction.atomic():  # the unique index decides a race
+            org = Organization.objects.create(
+                name=name.strip(),
+                name_en=name_en.strip(),
+                kind=kind,
+                place=place,
+                credit_code=code,
+                address=address.strip(),
+            )
+    except IntegrityError as exc:
+        raise duplicate from exc
     adjust_counts(place.path, f"org:{kind}", 1)
     record_event(
         by=by,
@@ -95,9 +99,16 @@ def create_committee(*, by: Any, place: Place, name: str, name_en: str = "") -> 
             ),
             field="place",
         )
+    duplicate = Conflict(_("%(place)s already has a coordination committee.") % {"place": place})
     if Committee.objects.filter(place=place).exists():
-        raise Conflict(_("%(place)s already has a coordination committee.") % {"place": place})
-    committee = Committee.objects.create(place=place, name=name.strip(), name_en=name_en.strip())
+        raise duplicate
+    try:
+        with transaction.atomic():  # the unique place decides a race
+            committee = Committee.objects.create(
+                place=place, name=name.strip(), name_en=name_en.strip()
+            )
+    except IntegrityError as exc:
+        raise duplicate from exc
     record_event(
         by=by,
         verb="create_committee",

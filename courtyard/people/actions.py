@@ -15,13 +15,14 @@ from courtyard.core.audit import diff, record_event, snapshot
 from courtyard.core.errors import BadInput, Conflict
 from courtyard.people.models import (
     ORGANIZATION_ROLE_KINDS,
+    STAFF_ROLE_LEVELS,
     ApiToken,
     Role,
     RoleKind,
     User,
     hash_token,
 )
-from courtyard.places.models import HOME_KINDS, Place
+from courtyard.places.models import HOME_KINDS, Place, PlaceKind
 
 TOKEN_PREFIX = "cy_"
 
@@ -48,6 +49,19 @@ def assign_role(
         raise BadInput(_("A role is held either at a place or in an organization."))
     if kind in ORGANIZATION_ROLE_KINDS and organization is None:
         raise BadInput(_("This role is held in an organization."), field="organization")
+    if kind not in ORGANIZATION_ROLE_KINDS and place is None:
+        raise BadInput(_("This role is held at a place."), field="place")
+    levels = STAFF_ROLE_LEVELS.get(kind)
+    if place is not None and levels is not None and place.kind not in levels:
+        raise BadInput(
+            _("A %(role)s is appointed at a %(levels)s, not at a %(kind)s.")
+            % {
+                "role": RoleKind(kind).label,
+                "levels": " / ".join(str(PlaceKind(k).label) for k in sorted(levels)),
+                "kind": PlaceKind(place.kind).label,
+            },
+            field="place",
+        )
     starts_on = starts_on or timezone.localdate()
     if ends_on and ends_on < starts_on:
         raise BadInput(_("A role cannot end before it starts."), field="ends_on")
@@ -71,7 +85,12 @@ def assign_role(
 
 @transaction.atomic
 def end_role(role: Role, *, by: Any, ends_on: date | None = None) -> Role:
-    ends_on = ends_on or timezone.localdate()
+    """End a role (today by default). A role that has already ended stays ended."""
+    role = Role.objects.select_for_update().get(pk=role.pk)
+    today = timezone.localdate()
+    if role.ends_on is not None and role.ends_on < today:
+        raise Conflict(_("This role has already ended."))
+    ends_on = ends_on or today
     if ends_on < role.starts_on:
         raise BadInput(_("A role cannot end before it starts."), field="ends_on")
     before = snapshot(role, ["ends_on"])

@@ -10,9 +10,9 @@ from django.http import HttpRequest
 from django.utils.translation import gettext as _
 from ninja import Field, Router, Schema
 from ninja.errors import AuthenticationError
+from ninja.responses import Status
 
 from courtyard.core.api import ErrorOut
-from courtyard.core.errors import NotAllowed
 from courtyard.people import actions
 from courtyard.people.models import ApiToken, RoleKind
 
@@ -48,18 +48,16 @@ class MeOut(Schema):
 
 @router.post(
     "/auth/token",
-    response={200: TokenOut, 401: ErrorOut, 403: ErrorOut, 422: ErrorOut},
+    response={200: TokenOut, 401: ErrorOut, 422: ErrorOut, 429: ErrorOut},
     summary="Exchange a username and password for an API token",
     auth=None,
 )
 def create_token(request: HttpRequest, credentials: Credentials) -> Any:
+    # When the account is locked out, django-axes answers 429 through
+    # people.lockout.lockout_response, whatever this view returns.
     user = authenticate(request, username=credentials.username, password=credentials.password)
-    if getattr(request, "axes_locked_out", False):
-        raise NotAllowed(
-            _("Too many failed logins: this account is locked for a while. Try again later.")
-        )
     if user is None:
-        return 401, {"detail": _("The username or password is wrong.")}
+        return Status(401, {"detail": _("The username or password is wrong.")})
     token, raw = actions.issue_token(user, by=user, name="API")
     return {"token": raw, "expires_at": token.expires_at}
 
@@ -78,7 +76,7 @@ def revoke_current_token(request: HttpRequest) -> Any:
     if token is None:
         raise AuthenticationError()
     actions.revoke_token(token, by=token.user)
-    return 204, None
+    return Status(204, None)
 
 
 @router.get("/me", response={200: MeOut, 401: ErrorOut}, summary="Who am I, with my roles")

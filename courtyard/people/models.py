@@ -12,6 +12,8 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from courtyard.places.models import COMMUNITY_LEVEL_KINDS, STREET_LEVEL_KINDS, PlaceKind
+
 
 class User(AbstractUser):
     """An account. `phone` and `home` are personal data: shown only to the person and to
@@ -72,6 +74,14 @@ STAFF_ROLE_KINDS = frozenset(
 ORGANIZATION_ROLE_KINDS = frozenset(
     {RoleKind.UNIT_HANDLER, RoleKind.DEPARTMENT_HANDLER, RoleKind.SOCIALORG_STAFF}
 )
+# The level of place each staff role is held at: a community worker administers a
+# community, never a whole city.
+STAFF_ROLE_LEVELS: dict[str, frozenset[str]] = {
+    RoleKind.COMMUNITY_WORKER: frozenset(COMMUNITY_LEVEL_KINDS),
+    RoleKind.STREET_OFFICER: frozenset(STREET_LEVEL_KINDS),
+    RoleKind.DISTRICT_OFFICER: frozenset({PlaceKind.DISTRICT}),
+    RoleKind.CITY_ADMIN: frozenset({PlaceKind.CITY}),
+}
 
 
 class RoleQuerySet(models.QuerySet["Role"]):
@@ -91,7 +101,11 @@ class RoleQuerySet(models.QuerySet["Role"]):
             return self.none()
         if getattr(user, "is_superuser", False):
             return self.all()
-        return self.filter(Q(user=user) | staff_scope_q(user, "place__path"))
+        return self.filter(
+            Q(user=user)
+            | staff_scope_q(user, "place__path")
+            | staff_scope_q(user, "organization__place__path")
+        )
 
 
 class Role(models.Model):

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import CharField, Value
 from django.db.models.functions import Concat, Substr
 from django.utils.translation import gettext as _
 
 from courtyard.core.audit import diff, record_event, snapshot
-from courtyard.core.errors import BadInput
+from courtyard.core.errors import BadInput, Conflict
 from courtyard.places.models import (
     Place,
     PlaceKind,
@@ -39,9 +39,16 @@ def create_place(
     code, name = code.strip(), name.strip()
     if not code or not name:
         raise BadInput(_("A place needs a code and a name."))
+    duplicate = Conflict(_("The code %(code)s is already used.") % {"code": code}, field="code")
     if Place.objects.filter(code=code).exists():
-        raise BadInput(_("The code %(code)s is already used.") % {"code": code}, field="code")
-    place = Place.objects.create(parent=parent, kind=kind, code=code, name=name, name_en=name_en)
+        raise duplicate
+    try:
+        with transaction.atomic():  # the unique code decides a race
+            place = Place.objects.create(
+                parent=parent, kind=kind, code=code, name=name, name_en=name_en
+            )
+    except IntegrityError as exc:
+        raise duplicate from exc
     place.path = (parent.path if parent else "") + segment(place.pk)
     place.save(update_fields=["path"])
     if parent:

@@ -24,6 +24,7 @@ from courtyard.places.tree import fill_paths
 REQUIRED_COLUMNS = ("code", "parent_code", "kind", "name")
 CODE_RE = re.compile(r"^[0-9A-Za-z][0-9A-Za-z_-]{0,31}$")
 NAME_MAX = Place._meta.get_field("name").max_length or 100
+NAME_EN_MAX = Place._meta.get_field("name_en").max_length or 200
 
 
 @dataclass
@@ -140,6 +141,13 @@ def _check(rows: list[Row], result: ImportResult) -> dict[str, _Existing]:
             result.errors.append(
                 (row.line, _("The name is longer than %(max)d characters.") % {"max": NAME_MAX})
             )
+        if row.name_en and len(row.name_en) > NAME_EN_MAX:
+            result.errors.append(
+                (
+                    row.line,
+                    _("The English name is longer than %(max)d characters.") % {"max": NAME_EN_MAX},
+                )
+            )
 
     existing = _existing(set(by_code) | {r.parent_code for r in rows if r.parent_code})
     for row in by_code.values():
@@ -165,7 +173,9 @@ def _check(rows: list[Row], result: ImportResult) -> dict[str, _Existing]:
                     )
                 )
                 continue
-        if not may_sit_under(row.kind, parent_kind):
+        parent_kind_known = parent_kind is None or parent_kind in PlaceKind.values
+        # A parent of unknown kind is reported on its own line already.
+        if parent_kind_known and not may_sit_under(row.kind, parent_kind):
             result.errors.append((row.line, placement_error(row.kind, parent_kind)))
         old = existing.get(row.code)
         if old and (old.kind != row.kind or old.parent_code != row.parent_code):

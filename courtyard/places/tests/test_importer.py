@@ -105,7 +105,7 @@ BAD_ROWS = {
     ),
     "district with no parent": (
         "110102000000,,district,西城区\n",
-        [(5, "A district cannot sit under nothing (only a city can be the top).")],
+        [(5, "Only a city can be at the top of the tree; a district needs a parent.")],
     ),
     "duplicate code": (
         "110101001000,110101000000,street,东华门街道\n",
@@ -244,11 +244,6 @@ def test_a_header_missing_a_column_is_reported_on_line_1(header, missing):
     assert Place.objects.count() == 0
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: places/importer.py _check builds the 'cannot sit under' message with "
-    "PlaceKind(parent_kind) and crashes with ValueError when the parent row's kind is unknown",
-)
 @pytest.mark.django_db
 def test_an_unknown_kind_with_children_is_reported_not_a_crash():
     text = (
@@ -260,6 +255,16 @@ def test_an_unknown_kind_with_children_is_reported_not_a_crash():
     result = run(text)
 
     assert (5, f"Unknown kind hamlet; use one of: {KINDS}.") in result.errors
+    assert Place.objects.count() == 0
+
+
+@pytest.mark.django_db
+def test_an_english_name_too_long_is_reported_with_its_line():
+    text = "code,parent_code,kind,name,name_en\n110000000000,,city,北京市," + "B" * 201 + "\n"
+
+    result = run(text)
+
+    assert [line for line, _message in result.errors] == [2]
     assert Place.objects.count() == 0
 
 
@@ -528,6 +533,11 @@ def test_command_refuses_a_missing_file(tmp_path):
         call_command("import_places", str(path), "--no-progress")
 
     assert str(exc.value) == f"No such file: {path}"
+
+
+def test_command_refuses_a_directory(tmp_path):
+    with pytest.raises(CommandError):
+        call_command("import_places", str(tmp_path), "--no-progress")
 
 
 @pytest.mark.django_db

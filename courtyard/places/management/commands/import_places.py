@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 from typing import Any
 
@@ -20,18 +21,16 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, file: Path, no_progress: bool, **options: Any) -> None:
         try:
-            total = sum(1 for _ in file.open(encoding="utf-8-sig")) - 1
-            stream = file.open(encoding="utf-8-sig", newline="")
+            text = file.read_text(encoding="utf-8-sig")
         except FileNotFoundError as exc:
             raise CommandError(f"No such file: {file}") from exc
         except UnicodeDecodeError as exc:
             raise CommandError(f"{file} is not UTF-8 text: {exc}") from exc
-        bar = tqdm(total=max(total, 0), unit="row", disable=no_progress, file=self.stderr)
-        with stream, bar:
-            try:
-                result = import_places(stream, progress=bar.update)
-            except UnicodeDecodeError as exc:
-                raise CommandError(f"{file} is not UTF-8 text: {exc}") from exc
+        except OSError as exc:
+            raise CommandError(f"Cannot read {file}: {exc.strerror or exc}") from exc
+        total = max(text.count("\n") - 1, 0)
+        with tqdm(total=total, unit="row", disable=no_progress, file=self.stderr) as bar:
+            result = import_places(io.StringIO(text, newline=""), progress=bar.update)
         if result.errors:
             for line, message in result.errors:
                 self.stderr.write(f"{file}:{line}: {message}")

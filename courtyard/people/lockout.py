@@ -1,0 +1,21 @@
+"""What a locked-out login attempt gets back (django-axes' AXES_LOCKOUT_CALLABLE):
+JSON for the API, the lockout page for the web form; 429 either way."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
+from django.utils.translation import gettext as _
+
+from courtyard.people.middleware import API_PREFIX
+
+
+def lockout_response(
+    request: HttpRequest, original_response: HttpResponse | None = None, credentials: Any = None
+) -> HttpResponse:
+    if request.path.startswith(API_PREFIX):
+        message = _("Too many failed logins: this account is locked for a while. Try again later.")
+        return JsonResponse({"detail": message}, status=429)
+    return render(request, "people/locked_out.html", status=429)
