@@ -15,7 +15,8 @@ if TYPE_CHECKING:
 def safe_next(request: HttpRequest, default: str) -> str:
     """The `next` parameter if it points back into this site, otherwise `default`."""
     target = request.POST.get("next") or request.GET.get("next") or ""
-    if target and url_has_allowed_host_and_scheme(
+    is_path = target.startswith("/") and not target.startswith("//")
+    if is_path and url_has_allowed_host_and_scheme(
         target, {request.get_host()}, request.is_secure()
     ):
         return target

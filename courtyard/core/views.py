@@ -5,8 +5,8 @@ from __future__ import annotations
 from django.apps import apps
 from django.conf import settings
 from django.db import connection
-from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
+from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_GET, require_POST
 
 from courtyard.core.context_processors import LARGE_TYPE_COOKIE
@@ -60,7 +60,7 @@ def readyz(request: HttpRequest) -> JsonResponse:
 @require_POST
 def toggle_large_type(request: HttpRequest) -> HttpResponse:
     """Switch large type on or off (a cookie, so it works without an account or JS)."""
-    response = redirect(safe_next(request, "/"))
+    response = HttpResponseRedirect(safe_next(request, "/"))
     if request.COOKIES.get(LARGE_TYPE_COOKIE) == "1":
         response.delete_cookie(LARGE_TYPE_COOKIE)
     else:

@@ -147,11 +147,11 @@ class Generator:
                 self.import_tree()
             root = Place.objects.get(code=self.root_code)
             communities = [
-                Community(pk, code, short_place_name(name), street_id)
-                for pk, code, name, street_id in Place.objects.within(root)
+                Community(pk, code, short_place_name(name), street_id, path)
+                for pk, code, name, street_id, path in Place.objects.within(root)
                 .filter(kind__in=COMMUNITY_LEVEL_KINDS)
                 .order_by("code")
-                .values_list("pk", "code", "name", "parent_id")
+                .values_list("pk", "code", "name", "parent_id", "path")
             ]
             with self.phase("grids"):
                 grids = self.make_grids(communities)

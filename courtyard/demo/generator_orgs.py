@@ -46,6 +46,7 @@ class Community:
     code: str
     short_name: str  # for organization names, "" when the name makes a poor prefix
     street_id: int
+    path: str
 
 
 @dataclass(frozen=True)
@@ -120,6 +121,7 @@ def _organization(
         kind=kind,
         credit_code=credit_code(authority, community.code, counter_org_code(serial)),
         place_id=community.pk,
+        place_path=community.path,
     )
 
 
@@ -133,7 +135,7 @@ def make_committees(
         Place.objects.within(root)
         .filter(kind__in=STREET_LEVEL_KINDS)
         .order_by("code")
-        .values_list("pk", "name", "name_en")
+        .values_list("pk", "name", "name_en", "path")
     )
     bar.reset(total=len(streets))
     committees = {
@@ -142,11 +144,12 @@ def make_committees(
             (
                 Committee(
                     place_id=pk,
+                    place_path=path,
                     name=f"{name}党建工作协调委员会",
                     name_en=f"{name_en} Party-Building Coordination Committee" if name_en else "",
                     founded_on=_some_day(rng),
                 )
-                for pk, name, name_en in streets
+                for pk, name, name_en, path in streets
             ),
             batch_size=batch_size,
             bar=bar,
@@ -158,7 +161,7 @@ def make_committees(
         by_street[unit.street_id].append(unit.pk)
 
     def memberships() -> Iterator[CommitteeMembership]:
-        for street_pk, _, _ in streets:
+        for street_pk, *_ in streets:
             here = by_street.get(street_pk, [])
             chosen = rng.sample(here, min(MEMBERS_PER_COMMITTEE, len(here)))
             for i, org_pk in enumerate(chosen):

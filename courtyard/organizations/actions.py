@@ -72,6 +72,7 @@ def create_organization(
                 name_en=name_en.strip(),
                 kind=kind,
                 place=place,
+                place_path=place.path,
                 credit_code=code,
                 address=address.strip(),
             )
@@ -105,7 +106,7 @@ def create_committee(*, by: Any, place: Place, name: str, name_en: str = "") -> 
     try:
         with transaction.atomic():  # the unique place decides a race
             committee = Committee.objects.create(
-                place=place, name=name.strip(), name_en=name_en.strip()
+                place=place, place_path=place.path, name=name.strip(), name_en=name_en.strip()
             )
     except IntegrityError as exc:
         raise duplicate from exc
@@ -212,6 +213,8 @@ def register_dual_report(
     """A unit (via its handler) or an in-service party member registers with a community.
 
     One current registration per unit and per member, enforced by the database."""
+    if not getattr(by, "is_authenticated", False):
+        raise BadInput(_("A registration is made by a person: log in first."))
     if community.kind not in COMMUNITY_LEVEL_KINDS:
         raise BadInput(_("Dual reporting is done at a community or a village."), field="community")
     if not commitments.strip():

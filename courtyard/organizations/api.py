@@ -91,9 +91,11 @@ def list_organizations(request: HttpRequest, filters: Query[OrganizationFilters]
         qs = qs.filter(name__startswith=filters.q.strip())
     if filters.kind:
         qs = qs.filter(kind=filters.kind)
+    order: tuple[str, ...] = ("name", "pk")
     if filters.place is not None:
         qs = qs.within(get_object_or_404(Place, pk=filters.place))
-    return page_response(qs, filters.cursor, filters.limit, ("name", "pk"))
+        order = ("place_path", "name", "pk")  # one index range, place by place
+    return page_response(qs, filters.cursor, filters.limit, order)
 
 
 @router.get(
@@ -133,5 +135,9 @@ def get_committee(request: HttpRequest, committee_id: int) -> Committee:
 )
 def list_members(request: HttpRequest, committee_id: int, params: Query[PageParams]) -> Any:
     committee = get_object_or_404(Committee.objects.visible_to(request.user), pk=committee_id)
-    qs = committee.memberships.current().select_related("organization")
+    qs = (
+        committee.memberships.current()
+        .filter(organization__in=Organization.objects.visible_to(request.user))
+        .select_related("organization")
+    )
     return page_response(qs, params.cursor, params.limit, ("pk",))

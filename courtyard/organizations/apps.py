@@ -8,11 +8,15 @@ class OrganizationsConfig(AppConfig):
     verbose_name = _("Organizations")
 
     def ready(self) -> None:
-        from courtyard.organizations.models import Organization
+        from courtyard.organizations.models import Committee, Organization
         from courtyard.places.rollups import register_count_source
+        from courtyard.places.tree import register_path_copy
+
+        register_path_copy(Organization)
+        register_path_copy(Committee)
 
         def organizations_by_kind():
-            rows = Organization.objects.filter(is_active=True).values_list("place__path", "kind")
+            rows = Organization.objects.filter(is_active=True).values_list("place_path", "kind")
             for path, kind in rows.iterator(chunk_size=5000):
                 yield path, f"org:{kind}"
 

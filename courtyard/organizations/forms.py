@@ -3,6 +3,7 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from courtyard.organizations.models import Organization, OrganizationKind, Position
@@ -19,12 +20,25 @@ class DirectoryFilterForm(forms.Form):
 
 
 class AddMemberForm(forms.Form):
-    organization = forms.ModelChoiceField(label=_("Unit"), queryset=Organization.objects.none())
+    """Choose a unit among `candidates`; the list shows the first CHOICES_SHOWN by name,
+    but any candidate's number is accepted (validated against the whole queryset)."""
+
+    CHOICES_SHOWN = 500
+    organization = forms.IntegerField(label=_("Unit"), widget=forms.Select)
     position = forms.ChoiceField(label=_("Position"), choices=Position.choices)
 
-    def __init__(self, *args: Any, candidates: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, candidates: QuerySet[Organization], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["organization"].queryset = candidates  # type: ignore[attr-defined]
+        self.candidates = candidates
+        self.fields["organization"].widget.choices = [
+            (org.pk, org.display_name) for org in candidates[: self.CHOICES_SHOWN]
+        ]
+
+    def clean_organization(self) -> Organization:
+        organization = self.candidates.filter(pk=self.cleaned_data["organization"]).first()
+        if organization is None:
+            raise forms.ValidationError(_("Choose a unit seated here that is not yet a member."))
+        return organization
 
 
 class DualReportForm(forms.Form):

@@ -13,7 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from courtyard.core.text import localized_name
-from courtyard.places.models import Place
+from courtyard.places.models import Place, path_range
 
 
 class OrganizationKind(models.TextChoices):
@@ -34,10 +34,12 @@ class OrganizationQuerySet(models.QuerySet["Organization"]):
         them."""
         from courtyard.people.scopes import staff_scope_q
 
-        return self.filter(Q(is_active=True) | staff_scope_q(user, "place__path"))
+        return self.filter(Q(is_active=True) | staff_scope_q(user, "place_path"))
 
     def within(self, place: Place) -> OrganizationQuerySet:
-        return self.filter(place__path__startswith=place.path)
+        """Organizations seated at the place or under it (a range on `place_path`)."""
+        low, high = path_range(place.path)
+        return self.filter(place_path__gte=low, place_path__lt=high)
 
     def of_kind(self, *kinds: str) -> OrganizationQuerySet:
         return self.filter(kind__in=kinds)
@@ -56,6 +58,9 @@ class Organization(models.Model):
     place = models.ForeignKey(
         Place, verbose_name=_("seated at"), on_delete=models.PROTECT, related_name="organizations"
     )
+    # A copy of place.path, so that "within a place, by name" is one index range
+    # (kept by the actions and by places.tree.rewrite_paths when a subtree moves).
+    place_path = models.CharField(max_length=255, editable=False, default="")
     address = models.CharField(_("address"), max_length=300, blank=True)
     is_active = models.BooleanField(_("active"), default=True)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -67,6 +72,7 @@ class Organization(models.Model):
         verbose_name_plural = _("organizations")
         indexes = [
             models.Index(fields=["kind", "name", "id"]),
+            models.Index(fields=["place_path", "name", "id"]),
         ]
 
     def __str__(self) -> str:
@@ -78,7 +84,7 @@ class Organization(models.Model):
 
     @property
     def scope_path(self) -> str:
-        return self.place.path
+        return self.place_path
 
 
 class CommitteeQuerySet(models.QuerySet["Committee"]):
@@ -87,7 +93,8 @@ class CommitteeQuerySet(models.QuerySet["Committee"]):
         return self.all()
 
     def within(self, place: Place) -> CommitteeQuerySet:
-        return self.filter(place__path__startswith=place.path)
+        low, high = path_range(place.path)
+        return self.filter(place_path__gte=low, place_path__lt=high)
 
 
 class Committee(models.Model):
@@ -97,6 +104,7 @@ class Committee(models.Model):
     place = models.OneToOneField(
         Place, verbose_name=_("place"), on_delete=models.PROTECT, related_name="committee"
     )
+    place_path = models.CharField(max_length=255, editable=False, default="", db_index=True)
     name = models.CharField(_("name"), max_length=200)
     name_en = models.CharField(_("English name"), max_length=300, blank=True)
     founded_on = models.DateField(_("founded"), default=timezone.localdate)
@@ -116,7 +124,7 @@ class Committee(models.Model):
 
     @property
     def scope_path(self) -> str:
-        return self.place.path
+        return self.place_path
 
 
 class Position(models.TextChoices):

@@ -3,7 +3,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -40,9 +40,9 @@ def directory(request: Request) -> HttpResponse:
         if data["place"]:
             within = get_object_or_404(Place, pk=data["place"])
             qs = qs.within(within)
-    page = keyset_page(
-        qs, cursor=request.GET.get("cursor"), size=settings.PAGE_SIZE, order=("name", "pk")
-    )
+    # Within a place, units are listed place by place (one index range); otherwise by name.
+    order = ("place_path", "name", "pk") if within else ("name", "pk")
+    page = keyset_page(qs, cursor=request.GET.get("cursor"), size=settings.PAGE_SIZE, order=order)
     query = request.GET.copy()
     query.pop("cursor", None)
     context = {"form": form, "page": page, "within": within, "query": query.urlencode()}
@@ -93,7 +93,7 @@ def committee_detail(request: HttpRequest, pk: int) -> HttpResponse:
             .exclude(pk__in=committee.memberships.current().values("organization"))
             .order_by("name")
         )
-        form = AddMemberForm(request.POST or None, candidates=candidates[:500])
+        form = AddMemberForm(request.POST or None, candidates=candidates)
         if request.method == "POST" and form.is_valid():
             try:
                 actions.add_committee_member(committee, by=request.user, **form.cleaned_data)
@@ -104,17 +104,16 @@ def committee_detail(request: HttpRequest, pk: int) -> HttpResponse:
                 return redirect("organizations:committee-detail", pk=committee.pk)
     elif request.method == "POST":
         raise Http404
+    shown = committee.memberships.filter(
+        organization__in=Organization.objects.visible_to(request.user)
+    ).select_related("organization")
     members = keyset_page(
-        committee.memberships.current().select_related("organization"),
+        shown.current(),
         cursor=request.GET.get("cursor"),
         size=settings.PAGE_SIZE,
         order=("position", "joined_on", "pk"),
     )
-    past = (
-        committee.memberships.filter(left_on__isnull=False)
-        .select_related("organization")
-        .order_by("-left_on", "-pk")[:20]
-    )
+    past = shown.filter(left_on__isnull=False).order_by("-left_on", "-pk")[:20]
     context = {
         "committee": committee,
         "members": members,
@@ -173,8 +172,11 @@ def dual_report_create(request: AuthedRequest, pk: int) -> HttpResponse:
     community = _community(pk)
     handled = list(
         Organization.objects.filter(
-            roles__user=request.user, roles__kind=RoleKind.UNIT_HANDLER
-        ).distinct()
+            is_active=True,
+            pk__in=request.user.roles.active()
+            .filter(kind=RoleKind.UNIT_HANDLER)
+            .values("organization"),
+        ).order_by("name")
     )
     form = DualReportForm(request.POST or None, handled=handled)
     if request.method == "POST" and form.is_valid():
@@ -216,4 +218,4 @@ def dual_report_withdraw(request: HttpRequest, pk: int) -> HttpResponse:
         messages.error(request, exc.message)
     else:
         messages.success(request, _("The registration is withdrawn."))
-    return redirect(safe_next(request, reverse("people:account")))
+    return HttpResponseRedirect(safe_next(request, reverse("people:account")))

@@ -5,8 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from django.db import IntegrityError, transaction
-from django.db.models import CharField, Value
-from django.db.models.functions import Concat, Substr
 from django.utils.translation import gettext as _
 
 from courtyard.core.audit import diff, record_event, snapshot
@@ -20,6 +18,7 @@ from courtyard.places.models import (
     segment,
 )
 from courtyard.places.rollups import adjust_counts
+from courtyard.places.tree import rewrite_paths
 
 
 def _check_kind(kind: str, parent: Place | None) -> None:
@@ -90,9 +89,7 @@ def move_place(place: Place, *, by: Any, new_parent: Place) -> Place:
         return place
     moved = dict(place.counts.values_list("item", "count"))
     moved[place.kind] = moved.get(place.kind, 0) + 1
-    Place.objects.filter(path__startswith=old_path).update(
-        path=Concat(Value(new_path), Substr("path", len(old_path) + 1), output_field=CharField())
-    )
+    rewrite_paths(old_path, new_path)
     old_parent_id = place.parent_id
     Place.objects.filter(pk=place.pk).update(parent=new_parent)
     for item, n in moved.items():

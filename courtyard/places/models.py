@@ -29,6 +29,15 @@ def path_ids(path: str) -> list[int]:
     return [int(path[i : i + SEGMENT]) for i in range(0, len(path), SEGMENT)]
 
 
+def path_range(path: str) -> tuple[str, str]:
+    """[low, high) bounds of the paths within `path` (itself included).
+
+    Paths are digits, and every collation orders a digit before "A", so a range
+    comparison finds the subtree on a plain B-tree index, also as the first column of a
+    composite index (which LIKE 'prefix%' cannot use under a non-C collation)."""
+    return path, path + "A"
+
+
 def parent_path(path: str) -> str:
     """The path of the parent ("" for a root)."""
     return path[:-SEGMENT]
@@ -89,8 +98,9 @@ class PlaceQuerySet(models.QuerySet["Place"]):
         return self.all()
 
     def within(self, place: Place) -> PlaceQuerySet:
-        """The place itself and everything under it (an indexed prefix match)."""
-        return self.filter(path__startswith=place.path)
+        """The place itself and everything under it (an indexed range on `path`)."""
+        low, high = path_range(place.path)
+        return self.filter(path__gte=low, path__lt=high)
 
     def below(self, place: Place) -> PlaceQuerySet:
         """Everything under the place, without the place itself."""
