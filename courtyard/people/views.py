@@ -18,19 +18,21 @@ from courtyard.people.models import ApiToken
 
 
 class LoginView(auth_views.LoginView):
-    """Log in; the person's preferred language then becomes the page language."""
+    """Log in. A visitor who has not picked a language on this device gets the account's
+    preferred one; one who just switched keeps the language they chose."""
 
     template_name = "people/login.html"
     redirect_authenticated_user = True
 
     def form_valid(self, form: AuthenticationForm) -> HttpResponse:
         response = super().form_valid(form)
-        response.set_cookie(
-            settings.LANGUAGE_COOKIE_NAME,
-            form.get_user().preferred_language,
-            max_age=365 * 24 * 3600,
-            samesite="Lax",
-        )
+        if settings.LANGUAGE_COOKIE_NAME not in self.request.COOKIES:
+            response.set_cookie(
+                settings.LANGUAGE_COOKIE_NAME,
+                form.get_user().preferred_language,
+                max_age=365 * 24 * 3600,
+                samesite="Lax",
+            )
         return response
 
 

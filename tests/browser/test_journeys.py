@@ -47,9 +47,8 @@ def test_worker_switches_language_logs_in_and_is_kept_out_of_another_community(
     expect(page.locator("h1")).to_contain_text("Dual-reporting list")
     expect(page.locator("table tbody tr").first).to_be_visible()
 
-    xueyuan = Place.objects.get(code="110108016000")
-    other = xueyuan.children.order_by("code").first()
-    response = page.goto(f"{base}/organizations/communities/{other.pk}/dual-reports/")
+    xuezhiyuan = Place.objects.get(code="110108010009")  # 学知园社区, 学院路街道
+    response = page.goto(f"{base}/organizations/communities/{xuezhiyuan.pk}/dual-reports/")
     assert response is not None and response.status == 404
     expect(page.locator("h1")).to_have_text("Not found")
 

@@ -263,3 +263,11 @@ def test_an_older_hash_is_upgraded_to_argon2_at_login(real_hashing, user):
 
     user.refresh_from_db()
     assert user.password.startswith("argon2")
+
+
+def test_a_language_chosen_before_logging_in_is_kept(user):
+    client = Client()
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "zh-hans"
+    response = client.post(LOGIN, {"username": user.username, "password": PASSWORD})
+    assert response.status_code == 302
+    assert settings.LANGUAGE_COOKIE_NAME not in response.cookies

@@ -31,6 +31,8 @@ class Command(BaseCommand):
             )
         else:
             self.stdout.write("The demo city was already complete: nothing was added.")
+        if options["verbosity"] < 1:
+            return
         width = max(len(username) for username, _, _ in DEMO_ACCOUNTS)
         self.stdout.write("")
         self.stdout.write(f"{'account':<{width}}  role")
