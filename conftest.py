@@ -124,6 +124,12 @@ def personas(city: City) -> Personas:
     return Personas(here, above, sibling, resident, handler, stranger)
 
 
+@pytest.fixture(autouse=True)
+def fast_password_hashing(settings):  # type: ignore[no-untyped-def]
+    """Argon2 costs ~0.1 s a hash; tests of hashing itself set PASSWORD_HASHERS back."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 @pytest.fixture
 def client_for():  # type: ignore[no-untyped-def]
     """client_for(user) → a test Client logged in as `user` (None → anonymous)."""

@@ -236,6 +236,9 @@ def test_organization_place_filter_takes_the_whole_subtree(api: Client, city: Ci
     assert sorted(in_caochang) == sorted(["前门小学", "前门文化发展有限公司", "前门物业"])
     in_street = names(api.get(f"/api/v1/organizations?place={city.street.pk}").json())
     assert len(in_street) == 5
+    pages = walk_pages(api, f"/api/v1/organizations?place={city.street.pk}", limit=2)
+    assert [len(p) for p in pages] == [2, 2, 1]
+    assert [o["name"] for page in pages for o in page] == in_street
     assert api.get(f"/api/v1/organizations?place={MISSING}").json() == NOT_FOUND
 
 

@@ -67,7 +67,8 @@ def organization_detail(request: HttpRequest, pk: int) -> HttpResponse:
     reports = (
         DualReport.objects.visible_to(request.user)
         .filter(organization=org)
-        .select_related("community")[:20]
+        .select_related("community")
+        .order_by("-registered_on", "-pk")[:20]
     )
     context = {
         "org": org,

@@ -39,7 +39,9 @@ class LoginView(auth_views.LoginView):
 def _account_context(request: AuthedRequest, **extra: object) -> dict[str, object]:
     user = request.user
     return {
-        "roles": user.roles.select_related("place", "organization").order_by("-starts_on", "pk"),
+        "roles": user.roles.select_related("place", "organization").order_by("-starts_on", "pk")[
+            :50
+        ],
         "tokens": user.api_tokens.order_by("-created_at")[:50],
         "dual_reports": user.dual_reports.select_related("community").order_by("-registered_on")[
             :20
