@@ -7,6 +7,8 @@ PYTHON ?= $(shell scripts/find-python)
 # Throwaway PostgreSQL for the second run of the suite; pytest-django adds the test_ prefix.
 TEST_POSTGRES_URL ?= postgres://postgres@127.0.0.1:5432/courtyard_ci
 PYTEST_WORKERS ?= auto
+MAKEMESSAGES = $(BIN)/courtyard makemessages -l zh_Hans -l en --no-obsolete --no-location \
+	--ignore='.venv*' --ignore='bench/*' --ignore='var/*' --ignore='*/tests/*' --ignore='tests/*'
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
 .PHONY: help install install-dev run test lint typecheck checks test-sqlite test-postgres system-deps lock messages clean
@@ -50,9 +52,13 @@ lint: install-dev
 typecheck: install-dev
 	$(BIN)/mypy config courtyard
 
+# Catalog check: extract the strings afresh (in place, restored afterwards) so that a string
+# added to the code without `make messages` fails, then require every zh_Hans entry translated.
 checks: install-dev
 	$(BIN)/courtyard makemigrations --check --dry-run
-	$(BIN)/python scripts/check-translations
+	@rm -rf $(VENV)/locale-saved && cp -r locale $(VENV)/locale-saved && \
+		trap 'rm -rf locale && mv $(VENV)/locale-saved locale' EXIT && \
+		$(MAKEMESSAGES) >/dev/null && $(BIN)/python scripts/check-translations
 
 test-sqlite: install-dev system-deps
 	DATABASE_URL=sqlite:///:memory: $(BIN)/pytest -n $(PYTEST_WORKERS) -q
@@ -72,8 +78,7 @@ lock: $(BIN)/python
 
 # Refresh the catalogs in locale/ from the code and templates, then compile them.
 messages: install-dev
-	$(BIN)/courtyard makemessages -l zh_Hans -l en --no-obsolete --no-location \
-		--ignore='.venv*' --ignore='bench/*' --ignore='var/*' --ignore='*/tests/*' --ignore='tests/*'
+	$(MAKEMESSAGES)
 	$(BIN)/courtyard compilemessages --ignore='.venv*'
 
 clean:
