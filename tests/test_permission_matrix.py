@@ -495,7 +495,7 @@ PAGES: list[Case] = [
         "token-create",
         "POST",
         lambda w: "/accounts/tokens/",
-        LOGGED_IN,
+        statuses(REDIRECT, anonymous=LOGIN),
         writers=PERSONAS[:-1],
         written=lambda w, u: ApiToken.objects.filter(user=u, name="新的令牌").exists(),
         data=lambda w, u: {"name": "新的令牌"},

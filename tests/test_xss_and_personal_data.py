@@ -191,7 +191,7 @@ def test_commitment_text(payload: str, city: City, personas: Personas, client_fo
 @pytest.mark.parametrize("payload", PAYLOADS)
 def test_token_name(payload: str, personas: Personas, client_for: Any) -> None:
     client = client_for(personas.resident)
-    created = client.post("/accounts/tokens/", {"name": payload})
+    created = client.post("/accounts/tokens/", {"name": payload}, follow=True)
     assert_escaped(html_of(created), payload)
     assert_escaped(html_of(client.get("/accounts/")), payload)
 

@@ -51,7 +51,14 @@ def decode_cursor(cursor: str, size: int) -> list[Any]:
 
 
 def _after(order: tuple[str, ...], values: list[Any]) -> Q:
-    """Rows strictly after `values` in `order` (fields may carry a leading '-')."""
+    """Rows strictly after `values` in `order` (fields may carry a leading '-').
+
+    The expanded form `a > x OR (a = x AND b > y) …` is exact, but no planner seeks an
+    index with an OR at its head; the redundant leading bound `a >= x` (ANDed first) lets
+    both SQLite and PostgreSQL start the index scan at the cursor instead of the list's top.
+    """
+    first = order[0]
+    seek = Q(**{f"{first.lstrip('-')}__{'lte' if first.startswith('-') else 'gte'}": values[0]})
     condition = Q()
     for i, field in enumerate(order):
         name = field.lstrip("-")
@@ -60,7 +67,7 @@ def _after(order: tuple[str, ...], values: list[Any]) -> Q:
         for prev_field, prev_value in zip(order[:i], values[:i], strict=True):
             step &= Q(**{prev_field.lstrip("-"): prev_value})
         condition |= step
-    return condition
+    return seek & condition
 
 
 def _key(obj: models.Model, field: str) -> Any:

@@ -58,6 +58,7 @@ def create_organization(
         raise BadInput(_("Unknown kind of organization: %(kind)s.") % {"kind": kind}, field="kind")
     if not name.strip():
         raise BadInput(_("An organization needs a name."), field="name")
+    place = Place.objects.select_for_update().get(pk=place.pk)  # its current path
     code = _clean_credit_code(credit_code)
     duplicate = Conflict(
         _("An organization with the credit code %(code)s is already registered.") % {"code": code},
@@ -90,8 +91,41 @@ def create_organization(
 
 
 @transaction.atomic
+def deactivate_organization(organization: Organization, *, by: Any) -> Organization:
+    """Take an organization out of the public directory and out of the counts."""
+    return _set_active(organization, by=by, active=False)
+
+
+@transaction.atomic
+def reactivate_organization(organization: Organization, *, by: Any) -> Organization:
+    return _set_active(organization, by=by, active=True)
+
+
+def _set_active(organization: Organization, *, by: Any, active: bool) -> Organization:
+    organization = Organization.objects.select_for_update().get(pk=organization.pk)
+    if organization.is_active == active:
+        raise Conflict(
+            _("This organization is already active.")
+            if active
+            else _("This organization is already inactive.")
+        )
+    organization.is_active = active
+    organization.save(update_fields=["is_active"])
+    adjust_counts(organization.place_path, f"org:{organization.kind}", 1 if active else -1)
+    record_event(
+        by=by,
+        verb="reactivate_organization" if active else "deactivate_organization",
+        target=organization,
+        changes={"is_active": [not active, active]},
+        place_path=organization.place_path,
+    )
+    return organization
+
+
+@transaction.atomic
 def create_committee(*, by: Any, place: Place, name: str, name_en: str = "") -> Committee:
     """Found the coordination committee of a district, street/township or community."""
+    place = Place.objects.select_for_update().get(pk=place.pk)  # its current path
     if place.kind not in COMMITTEE_KINDS:
         raise BadInput(
             _(
@@ -222,6 +256,12 @@ def register_dual_report(
     kind = DualReportKind.PARTY_MEMBER if member is not None else DualReportKind.UNIT
     if kind == DualReportKind.UNIT and organization is None:
         raise BadInput(_("Choose the unit that registers."), field="organization")
+    if organization is not None and not organization.place.is_within(community):
+        raise BadInput(
+            _("A unit reports to the community where it is seated: %(org)s is not in %(c)s.")
+            % {"org": organization, "c": community},
+            field="community",
+        )
     try:
         with transaction.atomic():
             report = DualReport.objects.create(

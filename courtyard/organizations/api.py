@@ -39,7 +39,7 @@ class OrganizationFilters(Schema):
     q: str | None = Field(None, max_length=50, description="Name starts with")
     kind: OrganizationKind | None = None
     place: int | None = Field(None, description="Only organizations within this place id")
-    cursor: str | None = Field(None, max_length=200)
+    cursor: str | None = Field(None, max_length=1024)
     limit: int | None = Field(None, ge=1, le=200)
 
 
@@ -58,7 +58,7 @@ class CommitteePage(Schema):
 
 class CommitteeFilters(Schema):
     place: int | None = Field(None, description="Only committees within this place id")
-    cursor: str | None = Field(None, max_length=200)
+    cursor: str | None = Field(None, max_length=1024)
     limit: int | None = Field(None, ge=1, le=200)
 
 
@@ -76,7 +76,7 @@ class MemberPage(Schema):
 
 
 class PageParams(Schema):
-    cursor: str | None = Field(None, max_length=200)
+    cursor: str | None = Field(None, max_length=1024)
     limit: int | None = Field(None, ge=1, le=200)
 
 
@@ -114,9 +114,11 @@ def get_organization(request: HttpRequest, org_id: int) -> Organization:
 )
 def list_committees(request: HttpRequest, filters: Query[CommitteeFilters]) -> Any:
     qs = Committee.objects.visible_to(request.user)
+    order: tuple[str, ...] = ("pk",)
     if filters.place is not None:
         qs = qs.within(get_object_or_404(Place, pk=filters.place))
-    return page_response(qs, filters.cursor, filters.limit, ("pk",))
+        order = ("place_path", "pk")  # one index range
+    return page_response(qs, filters.cursor, filters.limit, order)
 
 
 @router.get(

@@ -73,6 +73,7 @@ class Organization(models.Model):
         indexes = [
             models.Index(fields=["kind", "name", "id"]),
             models.Index(fields=["place_path", "name", "id"]),
+            models.Index(fields=["kind", "place_path", "name", "id"]),
         ]
 
     def __str__(self) -> str:
@@ -104,7 +105,7 @@ class Committee(models.Model):
     place = models.OneToOneField(
         Place, verbose_name=_("place"), on_delete=models.PROTECT, related_name="committee"
     )
-    place_path = models.CharField(max_length=255, editable=False, default="", db_index=True)
+    place_path = models.CharField(max_length=255, editable=False, default="")
     name = models.CharField(_("name"), max_length=200)
     name_en = models.CharField(_("English name"), max_length=300, blank=True)
     founded_on = models.DateField(_("founded"), default=timezone.localdate)
@@ -114,6 +115,7 @@ class Committee(models.Model):
     class Meta:
         verbose_name = _("coordination committee")
         verbose_name_plural = _("coordination committees")
+        indexes = [models.Index(fields=["place_path", "id"])]
 
     def __str__(self) -> str:
         return self.display_name
@@ -172,13 +174,20 @@ class CommitteeMembership(models.Model):
                 name="membership_leaves_after_joining",
             ),
         ]
+        indexes = [
+            models.Index(  # the committee page: current members by position
+                fields=["committee", "position", "joined_on", "id"],
+                condition=Q(left_on__isnull=True),
+                name="membership_current_idx",
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.organization} · {self.get_position_display()}"
 
     @property
     def scope_path(self) -> str:
-        return self.committee.place.path
+        return self.committee.place_path
 
 
 class DualReportKind(models.TextChoices):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+import unicodedata
 from datetime import date
 from typing import Any
 
@@ -111,8 +112,9 @@ def update_profile(
 ) -> User:
     if preferred_language not in dict(settings.LANGUAGES):
         raise BadInput(_("Unknown language."), field="preferred_language")
-    phone = phone.strip().replace(" ", "").replace("-", "")
-    if phone and not (phone.lstrip("+").isdigit() and 5 <= len(phone) <= 20):
+    phone = unicodedata.normalize("NFKC", phone).strip().replace(" ", "").replace("-", "")
+    digits = phone.removeprefix("+")
+    if phone and not (digits.isascii() and digits.isdigit() and 5 <= len(phone) <= 20):
         raise BadInput(
             _("Enter a phone number of digits only, such as 13800138000."), field="phone"
         )
@@ -141,7 +143,8 @@ def set_home(user: User, *, by: Any, home: Place | None) -> User:
         by=by,
         verb="set_home",
         target=user,
-        changes={"home": [old, home.pk if home else None]},
+        # Personal data: say that the home changed, not where from or to.
+        changes={"home": ["…", "…"]} if old != (home.pk if home else None) else {},
         place_path=home.path if home else "",
     )
     return user
@@ -177,6 +180,24 @@ def revoke_token(token: ApiToken, *, by: Any) -> ApiToken:
         place_path=_user_path(token.user),
     )
     return token
+
+
+@transaction.atomic
+def revoke_all_tokens(user: User, *, by: Any) -> int:
+    """Revoke every usable token of `user` (after a password change); returns how many."""
+    now = timezone.now()
+    tokens = list(user.api_tokens.usable().select_for_update())
+    for token in tokens:
+        token.revoked_at = now
+        token.save(update_fields=["revoked_at"])
+        record_event(
+            by=by,
+            verb="revoke_token",
+            target=token,
+            changes={"revoked_at": [None, str(now)]},
+            place_path=_user_path(user),
+        )
+    return len(tokens)
 
 
 def authenticate_token(raw: str) -> tuple[User | None, str]:

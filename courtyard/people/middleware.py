@@ -25,7 +25,7 @@ class BearerTokenMiddleware:
         self.csrf = CsrfViewMiddleware(get_response)
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        if request.path.startswith(API_PREFIX):
+        if request.path_info.startswith(API_PREFIX):
             header = request.headers.get("Authorization", "")
             if header:
                 scheme, __, raw = header.partition(" ")

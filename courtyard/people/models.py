@@ -16,8 +16,10 @@ from courtyard.places.models import COMMUNITY_LEVEL_KINDS, STREET_LEVEL_KINDS, P
 
 
 class User(AbstractUser):
-    """An account. `phone` and `home` are personal data: shown only to the person and to
-    staff who handle their affairs (see `can_see_personal_data`)."""
+    """An account. `phone` and `home` are personal data: shown to the person, and to the
+    staff who administer the place where they act (a party member's phone on the
+    dual-reporting list while the registration is current); audit rows record that they
+    changed, never their values."""
 
     display_name = models.CharField(_("display name"), max_length=100, blank=True)
     phone = models.CharField(_("phone"), max_length=20, blank=True)

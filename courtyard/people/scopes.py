@@ -13,6 +13,7 @@ from typing import Any
 from django.db.models import Q
 
 from courtyard.people.models import Role
+from courtyard.places.models import path_range
 
 
 def staff_scope_paths(user: Any) -> list[str]:
@@ -45,7 +46,8 @@ def staff_scope_q(user: Any, path_field: str) -> Q:
         return Q(pk__in=[])
     q = Q()
     for path in paths:
-        q |= Q(**{f"{path_field}__startswith": path})
+        low, high = path_range(path)
+        q |= Q(**{f"{path_field}__gte": low, f"{path_field}__lt": high})
     return q
 
 

@@ -1,5 +1,5 @@
 from django.contrib.auth import views as auth_views
-from django.urls import path, reverse_lazy
+from django.urls import path
 
 from courtyard.people import views
 
@@ -9,10 +9,7 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path(
         "password/",
-        auth_views.PasswordChangeView.as_view(
-            template_name="people/password_change.html",
-            success_url=reverse_lazy("people:password-done"),
-        ),
+        views.PasswordChangeView.as_view(),
         name="password-change",
     ),
     path(

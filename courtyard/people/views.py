@@ -4,9 +4,10 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
-from django.contrib.auth.forms import AuthenticationForm
+from django.contrib.auth.forms import AuthenticationForm, PasswordChangeForm
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse_lazy
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -15,6 +16,21 @@ from courtyard.core.http import AuthedRequest
 from courtyard.people import actions
 from courtyard.people.forms import ProfileForm, TokenForm
 from courtyard.people.models import ApiToken
+
+NEW_TOKEN_KEY = "courtyard_new_token"
+
+
+class PasswordChangeView(auth_views.PasswordChangeView):
+    """Change the password; every API token issued before stops working."""
+
+    template_name = "people/password_change.html"
+    success_url = reverse_lazy("people:password-done")
+
+    def form_valid(self, form: PasswordChangeForm) -> HttpResponse:
+        response = super().form_valid(form)
+        user = form.user  # the account whose password just changed
+        actions.revoke_all_tokens(user, by=user)
+        return response
 
 
 class LoginView(auth_views.LoginView):
@@ -79,7 +95,8 @@ def account(request: AuthedRequest) -> HttpResponse:
         return render(
             request, "people/account.html", _account_context(request, profile_form=form), status=400
         )
-    return render(request, "people/account.html", _account_context(request))
+    new_token = request.session.pop(NEW_TOKEN_KEY, None)
+    return render(request, "people/account.html", _account_context(request, new_token=new_token))
 
 
 @login_required
@@ -91,7 +108,9 @@ def token_create(request: AuthedRequest) -> HttpResponse:
             request, "people/account.html", _account_context(request, token_form=form), status=400
         )
     _token, raw = actions.issue_token(request.user, by=request.user, name=form.cleaned_data["name"])
-    return render(request, "people/account.html", _account_context(request, new_token=raw))
+    # Shown once, on the page the redirect leads to: reloading it creates nothing.
+    request.session[NEW_TOKEN_KEY] = raw
+    return redirect("people:account")
 
 
 @login_required

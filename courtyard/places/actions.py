@@ -7,7 +7,7 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
-from courtyard.core.audit import diff, record_event, snapshot
+from courtyard.core.audit import diff, record_event
 from courtyard.core.errors import BadInput, Conflict
 from courtyard.places.models import (
     Place,
@@ -34,6 +34,8 @@ def create_place(
     *, by: Any, parent: Place | None, kind: str, code: str, name: str, name_en: str = ""
 ) -> Place:
     """Add one place under `parent`; its kind must be allowed there and its code unused."""
+    if parent is not None:  # its path as committed now, not as the caller read it
+        parent = Place.objects.select_for_update().get(pk=parent.pk)
     _check_kind(kind, parent)
     code, name = code.strip(), name.strip()
     if not code or not name:
@@ -64,7 +66,8 @@ def create_place(
 
 @transaction.atomic
 def rename_place(place: Place, *, by: Any, name: str, name_en: str) -> Place:
-    before = snapshot(place, ["name", "name_en"])
+    # The stored names, not the instance's: an admin form may already have changed those.
+    before: dict[str, Any] = dict(Place.objects.filter(pk=place.pk).values("name", "name_en").get())
     place.name, place.name_en = name.strip(), name_en.strip()
     if not place.name:
         raise BadInput(_("A place needs a name."), field="name")
@@ -80,6 +83,7 @@ def move_place(place: Place, *, by: Any, new_parent: Place) -> Place:
     """Move a place and its whole subtree under `new_parent`, rewriting every path below it
     with one UPDATE and moving its counts from the old ancestors to the new ones."""
     place = Place.objects.select_for_update().get(pk=place.pk)
+    new_parent = Place.objects.select_for_update().get(pk=new_parent.pk)
     if new_parent.is_within(place):
         raise BadInput(_("A place cannot be moved into its own subtree."), field="parent")
     _check_kind(place.kind, new_parent)

@@ -46,12 +46,12 @@ class PlaceFilters(Schema):
     code: str | None = Field(None, max_length=32, description="Exact code, e.g. 110101011010")
     kind: PlaceKind | None = None
     parent: int | None = Field(None, description="Only the children of this place id")
-    cursor: str | None = Field(None, max_length=200)
+    cursor: str | None = Field(None, max_length=1024)
     limit: int | None = Field(None, ge=1, le=200)
 
 
 class PageParams(Schema):
-    cursor: str | None = Field(None, max_length=200)
+    cursor: str | None = Field(None, max_length=1024)
     limit: int | None = Field(None, ge=1, le=200)
     kind: PlaceKind | None = None
 
@@ -97,5 +97,5 @@ def list_descendants(
     place = get_object_or_404(Place.objects.visible_to(request.user), pk=place_id)
     qs = Place.objects.below(place)
     if params.kind:
-        qs = qs.filter(kind=params.kind)
-    return page_response(qs, params.cursor, params.limit, ("path",))
+        qs = qs.filter(kind=params.kind)  # served by the (kind, path) index
+    return page_response(qs, params.cursor, params.limit, ("path", "pk"))

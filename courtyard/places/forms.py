@@ -3,7 +3,7 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from courtyard.places.models import ADMINISTRATIVE_KINDS, Place
+from courtyard.places.models import ADMINISTRATIVE_KINDS, Place, prefix_range
 
 
 class PlaceSearchForm(forms.Form):
@@ -20,8 +20,11 @@ class PlaceSearchForm(forms.Form):
         by_code = list(Place.objects.filter(code=q)[:1])
         if by_code:
             return by_code
+        low, high = prefix_range(q)
         return list(
-            Place.objects.filter(name__startswith=q, kind__in=ADMINISTRATIVE_KINDS)
+            Place.objects.filter(
+                name__gte=low, name__lt=high, kind__in=sorted(ADMINISTRATIVE_KINDS)
+            )
             .select_related("parent")
             .order_by("name", "pk")[:20]
         )

@@ -38,6 +38,12 @@ def path_range(path: str) -> tuple[str, str]:
     return path, path + "A"
 
 
+def prefix_range(prefix: str) -> tuple[str, str]:
+    """[low, high) bounds of the strings that start with `prefix`, in code-point order
+    (SQLite's BINARY and PostgreSQL's C collations), so that an index serves the search."""
+    return prefix, prefix + chr(0x10FFFF)
+
+
 def parent_path(path: str) -> str:
     """The path of the parent ("" for a root)."""
     return path[:-SEGMENT]
@@ -119,7 +125,7 @@ class Place(models.Model):
 
     code = models.CharField(_("code"), max_length=32, unique=True)
     kind = models.CharField(_("kind"), max_length=16, choices=PlaceKind.choices)
-    name = models.CharField(_("name"), max_length=100, db_index=True)
+    name = models.CharField(_("name"), max_length=100)
     name_en = models.CharField(_("English name"), max_length=200, blank=True)
     parent = models.ForeignKey(
         "self",
@@ -139,6 +145,14 @@ class Place(models.Model):
         indexes = [
             models.Index(fields=["parent", "code"]),
             models.Index(fields=["kind", "id"]),
+            models.Index(fields=["kind", "path"]),
+            # Name search on the home page looks only at administrative levels: this
+            # index holds those ~8,000 rows, not the hundreds of thousands of buildings.
+            models.Index(
+                fields=["name", "id"],
+                condition=models.Q(kind__in=sorted(ADMINISTRATIVE_KINDS)),
+                name="place_admin_name_idx",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -13,7 +13,7 @@ from django.db import connection, models
 from django.db.models import CharField, Value
 from django.db.models.functions import Concat, Substr
 
-from courtyard.places.models import SEGMENT, Place
+from courtyard.places.models import SEGMENT, Place, path_range
 
 _path_copies: list[tuple[type[models.Model], str]] = [(Place, "path")]
 
@@ -26,8 +26,9 @@ def register_path_copy(model: type[models.Model], field: str = "place_path") -> 
 
 def rewrite_paths(old: str, new: str) -> None:
     """Replace the prefix `old` by `new` in every path and path copy (one UPDATE each)."""
+    low, high = path_range(old)
     for model, field in _path_copies:
-        model._default_manager.filter(**{f"{field}__startswith": old}).update(
+        model._default_manager.filter(**{f"{field}__gte": low, f"{field}__lt": high}).update(
             **{field: Concat(Value(new), Substr(field, len(old) + 1), output_field=CharField())}
         )
 

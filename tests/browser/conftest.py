@@ -47,4 +47,4 @@ def browser_context_args(browser_context_args: dict[str, Any]) -> dict[str, Any]
 
 @pytest.fixture
 def demo_city(transactional_db: None) -> None:
-    call_command("demo", verbosity=0)
+    call_command("demo", force=True, verbosity=0)

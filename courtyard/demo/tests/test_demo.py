@@ -3,7 +3,7 @@ from __future__ import annotations
 from io import StringIO
 
 import pytest
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 from django.urls import reverse
 
 from courtyard.core.models import AuditEvent
@@ -29,14 +29,14 @@ def counts() -> dict[str, int]:
 @pytest.fixture
 def demo(db: None) -> str:
     out = StringIO()
-    call_command("demo", stdout=out)
+    call_command("demo", force=True, stdout=out)
     return out.getvalue()
 
 
 def test_second_run_creates_nothing(demo: str) -> None:
     before = counts()
     out = StringIO()
-    call_command("demo", stdout=out)
+    call_command("demo", force=True, stdout=out)
     assert counts() == before
     assert "nothing was added" in out.getvalue()
 
@@ -159,3 +159,22 @@ def test_output_lists_the_accounts_and_where_to_log_in(demo: str) -> None:
         assert username in demo
     assert "/accounts/login/" in demo
     assert DEMO_PASSWORD in demo
+
+
+@pytest.mark.django_db
+def test_demo_refuses_to_run_when_debug_is_off_without_force(settings):
+    settings.DEBUG = False
+    with pytest.raises(CommandError, match="DEBUG is off"):
+        call_command("demo", stdout=StringIO())
+    assert not User.objects.filter(username__startswith="demo-").exists()
+
+
+@pytest.mark.django_db
+def test_demo_keeps_a_changed_password(settings):
+    call_command("demo", force=True, stdout=StringIO())
+    user = User.objects.get(username="demo-city")
+    user.set_password("a-new-secret-2026")
+    user.save()
+    call_command("demo", force=True, stdout=StringIO())
+    user.refresh_from_db()
+    assert user.check_password("a-new-secret-2026")

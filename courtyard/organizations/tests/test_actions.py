@@ -621,7 +621,10 @@ def test_a_second_current_registration_of_a_unit_is_refused(city, personas):
 
     with pytest.raises(Conflict) as exc:
         actions.register_dual_report(
-            by=personas.handler, community=city.sibling, organization=city.unit, commitments="再来"
+            by=personas.handler,
+            community=city.community,
+            organization=city.unit,
+            commitments="再来",
         )
 
     assert exc.value.message == ALREADY
@@ -653,7 +656,7 @@ def test_after_withdrawing_a_new_registration_is_allowed(city, personas):
     actions.withdraw_dual_report(first, by=personas.handler)
 
     second = actions.register_dual_report(
-        by=personas.handler, community=city.sibling, organization=city.unit, commitments="讲座"
+        by=personas.handler, community=city.community, organization=city.unit, commitments="讲座"
     )
 
     first.refresh_from_db()
@@ -750,3 +753,29 @@ def test_a_handler_whose_role_ended_no_longer_sees_the_units_registration(person
     end_role(role, by=None, ends_on=timezone.localdate() - DAY)
 
     assert visible(personas.handler, reports) == set()
+
+
+def test_a_unit_reports_only_to_the_community_where_it_sits(city, personas):
+    before = trace()
+    with pytest.raises(BadInput) as exc:
+        actions.register_dual_report(
+            by=personas.handler, community=city.sibling, organization=city.unit, commitments="义诊"
+        )
+    assert exc.value.field == "community"
+    assert trace() == before
+
+
+def test_deactivating_an_organization_takes_it_out_of_the_counts_and_back(city, personas):
+    from courtyard.places.rollups import counts_for, rebuild_place_counts
+
+    item = f"org:{city.unit.kind}"
+    before = counts_for(city.district)[item]
+    actions.deactivate_organization(city.unit, by=personas.above)
+    assert counts_for(city.district).get(item, 0) == before - 1
+    incremental = {p: counts_for(p) for p in (city.city, city.district, city.community)}
+    rebuild_place_counts()
+    assert incremental == {p: counts_for(p) for p in (city.city, city.district, city.community)}
+    with pytest.raises(Conflict):
+        actions.deactivate_organization(city.unit, by=personas.above)
+    actions.reactivate_organization(city.unit, by=personas.above)
+    assert counts_for(city.district)[item] == before

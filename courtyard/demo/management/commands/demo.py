@@ -5,7 +5,8 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from django.core.management.base import BaseCommand
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.urls import reverse
 
 from courtyard.demo.city import DEMO_ACCOUNTS, DEMO_PASSWORD, load_demo_city
@@ -18,7 +19,19 @@ class Command(BaseCommand):
         "it only adds what is missing."
     )
 
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument(
+            "--force",
+            action="store_true",
+            help="Load the demo even though DEBUG is off (never on a real deployment).",
+        )
+
     def handle(self, *args: Any, **options: Any) -> None:
+        if not settings.DEBUG and not options["force"]:
+            raise CommandError(
+                "DEBUG is off: this looks like a real deployment, and the demo adds accounts "
+                "with a published password. Use --force if this really is a demo server."
+            )
         result = load_demo_city()
         if result.created_anything:
             self.stdout.write(
