@@ -20,18 +20,24 @@ class DirectoryFilterForm(forms.Form):
 
 
 class AddMemberForm(forms.Form):
-    """Choose a unit among `candidates`; the list shows the first CHOICES_SHOWN by name,
-    but any candidate's number is accepted (validated against the whole queryset)."""
+    """Choose a unit among `candidates`. The list shows the first CHOICES_SHOWN of `listed`
+    (the candidates narrowed by a name search, in place order); any candidate is accepted."""
 
     CHOICES_SHOWN = 500
     organization = forms.IntegerField(label=_("Unit"), widget=forms.Select)
     position = forms.ChoiceField(label=_("Position"), choices=Position.choices)
 
-    def __init__(self, *args: Any, candidates: QuerySet[Organization], **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *args: Any,
+        candidates: QuerySet[Organization],
+        listed: QuerySet[Organization],
+        **kwargs: Any,
+    ) -> None:
         super().__init__(*args, **kwargs)
         self.candidates = candidates
         self.fields["organization"].widget.choices = [
-            (org.pk, org.display_name) for org in candidates[: self.CHOICES_SHOWN]
+            (org.pk, org.display_name) for org in listed[: self.CHOICES_SHOWN]
         ]
 
     def clean_organization(self) -> Organization:

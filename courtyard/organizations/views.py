@@ -92,9 +92,14 @@ def committee_detail(request: HttpRequest, pk: int) -> HttpResponse:
             Organization.objects.within(committee.place)
             .filter(is_active=True)
             .exclude(pk__in=committee.memberships.current().values("organization"))
-            .order_by("name")
         )
-        form = AddMemberForm(request.POST or None, candidates=candidates)
+        find = request.GET.get("find", "").strip()[:50]
+        listed = candidates.filter(name__startswith=find) if find else candidates
+        form = AddMemberForm(
+            request.POST or None,
+            candidates=candidates,
+            listed=listed.order_by("place_path", "name", "pk"),
+        )
         if request.method == "POST" and form.is_valid():
             try:
                 actions.add_committee_member(committee, by=request.user, **form.cleaned_data)
@@ -121,6 +126,7 @@ def committee_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "past": past,
         "form": form,
         "can_manage": can_manage,
+        "find": request.GET.get("find", "")[:50],
     }
     status = 400 if form is not None and form.errors else 200
     return render(request, "organizations/committee_detail.html", context, status=status)

@@ -10,15 +10,24 @@ from __future__ import annotations
 
 import csv
 import re
+from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import IO
+from typing import IO, Any
 
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from courtyard.places.models import Place, PlaceKind, may_sit_under, placement_error
-from courtyard.places.rollups import rebuild_place_counts
+from courtyard.places.actions import rename_place
+from courtyard.places.models import (
+    Place,
+    PlaceKind,
+    may_sit_under,
+    parent_path,
+    path_ids,
+    placement_error,
+)
+from courtyard.places.rollups import apply_count_deltas
 from courtyard.places.tree import fill_paths
 
 REQUIRED_COLUMNS = ("code", "parent_code", "kind", "name")
@@ -232,7 +241,7 @@ def _levels(new_rows: list[Row], known: set[str]) -> list[list[Row]]:
 
 
 def import_places(
-    stream: IO[str], *, progress: Callable[[int], None] | None = None
+    stream: IO[str], *, by: Any = None, progress: Callable[[int], None] | None = None
 ) -> ImportResult:
     """Check, then load, a CSV place tree. Writes nothing when any row is bad."""
     result = ImportResult()
@@ -250,7 +259,7 @@ def import_places(
             continue
         name_en = old.name_en if row.name_en is None else row.name_en
         if (old.name, old.name_en) != (row.name, name_en):
-            renames.append(Place(pk=old.pk, name=row.name, name_en=name_en))
+            renames.append((old.pk, row.name, name_en))
         else:
             result.unchanged += 1
     with transaction.atomic():
@@ -275,9 +284,23 @@ def import_places(
                 result.created += len(created)
                 if progress:
                     progress(len(created))
-        Place.objects.bulk_update(renames, ["name", "name_en"], batch_size=500)
+        renamed = Place.objects.in_bulk([pk for pk, _, _ in renames])
+        for pk, name, name_en in renames:  # rare, and each one audited
+            rename_place(renamed[pk], by=by, name=name, name_en=name_en)
         result.renamed = len(renames)
         if result.created:
             fill_paths()
-            rebuild_place_counts()
+            _count_new_places([ids[r.code] for r in new_rows])
     return result
+
+
+def _count_new_places(pks: list[int]) -> None:
+    """Each new place counts, by its kind, at its parent and every ancestor."""
+    deltas: Counter[tuple[int, str]] = Counter()
+    for start in range(0, len(pks), 2000):
+        for path, kind in Place.objects.filter(pk__in=pks[start : start + 2000]).values_list(
+            "path", "kind"
+        ):
+            for ancestor in path_ids(parent_path(path)):
+                deltas[(ancestor, kind)] += 1
+    apply_count_deltas(deltas)

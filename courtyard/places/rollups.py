@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import F
 
 from courtyard.places.models import Place, PlaceCount, parent_path, path_ids
@@ -48,6 +48,19 @@ def adjust_counts(path: str, item: str, delta: int) -> None:
     PlaceCount.objects.filter(place_id__in=ids, item=item).update(count=F("count") + delta)
 
 
+def apply_count_deltas(deltas: Counter[tuple[int, str]]) -> None:
+    """Add many (place id, item) → delta changes at once: one UPDATE per distinct pair,
+    and new places share their ancestors, so a whole tree costs a few hundred."""
+    PlaceCount.objects.bulk_create(
+        [PlaceCount(place_id=pk, item=item, count=0) for pk, item in deltas],
+        ignore_conflicts=True,
+        batch_size=1000,
+    )
+    for (pk, item), delta in deltas.items():
+        if delta:
+            PlaceCount.objects.filter(place_id=pk, item=item).update(count=F("count") + delta)
+
+
 def counts_for(place: Place) -> dict[str, int]:
     """{item: count} for one place (one query)."""
     return dict(place.counts.filter(count__gt=0).values_list("item", "count"))
@@ -65,6 +78,12 @@ def rebuild_place_counts(progress: Callable[[int], None] | None = None) -> int:
             seen += 1
             if progress and seen % 10000 == 0:
                 progress(seen)
+    if connection.vendor == "postgresql":
+        # Increments committed between the delete and the insert would be lost; SQLite's
+        # IMMEDIATE transactions already serialize writers.
+        with connection.cursor() as cursor:
+            table = connection.ops.quote_name(PlaceCount._meta.db_table)
+            cursor.execute(f"LOCK TABLE {table} IN EXCLUSIVE MODE")
     PlaceCount.objects.all().delete()
     PlaceCount.objects.bulk_create(
         (PlaceCount(place_id=pk, item=item, count=n) for (pk, item), n in totals.items()),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from courtyard.councils.tally import Ballot, Electorate, Part, Tally, tally_votes
+from courtyard.councils.tally import Ballot, Electorate, Part, Rule, Tally, tally_votes
 
 CHOICES = {"Y": "yes", "N": "no", "A": "abstain"}
 
@@ -15,7 +15,7 @@ def ballots(voters: Sequence[str], marks: str) -> list[Ballot]:
     return [Ballot(v, CHOICES[m]) for v, m in zip(voters, marks, strict=True) if m != "-"]
 
 
-def owners_vote(rule: str, areas: Sequence[str], marks: str) -> Tally:
+def owners_vote(rule: Rule | str, areas: Sequence[str], marks: str) -> Tally:
     """Owners o1, o2, … holding one part each (p1 → o1) with these areas, voting `marks`."""
     voters = [f"o{i}" for i in range(1, len(areas) + 1)]
     electorate = Electorate.of_parts(
@@ -25,7 +25,7 @@ def owners_vote(rule: str, areas: Sequence[str], marks: str) -> Tally:
     return tally_votes(rule, electorate, ballots(voters, marks))
 
 
-def members_vote(rule: str, marks: str) -> Tally:
+def members_vote(rule: Rule | str, marks: str) -> Tally:
     """Members m1, m2, … (one per mark) voting `marks`."""
     voters = [f"m{i}" for i in range(1, len(marks) + 1)]
     return tally_votes(rule, Electorate.of_members(voters), ballots(voters, marks))

@@ -15,14 +15,13 @@ from courtyard.councils.tally import (
     Electorate,
     ElectorateKind,
     Measure,
-    Part,
-    Rule,
+    Tally,
     TallyError,
     get_rule,
     parse_rule,
     tally_votes,
 )
-from courtyard.councils.tests.builders import ballots, met
+from courtyard.councils.tests.builders import members_vote, met, owners_vote
 
 
 def half_of_participants(inclusive: bool) -> dict:
@@ -38,19 +37,8 @@ def half_of_participants(inclusive: bool) -> dict:
     }
 
 
-def custom_vote(rule: dict, marks: str):  # type: ignore[no-untyped-def]
-    voters = [f"m{i}" for i in range(1, len(marks) + 1)]
-    return tally_votes(
-        get_rule("custom", rule), Electorate.of_members(voters), ballots(voters, marks)
-    )
-
-
-def owners_vote_with(rule: Rule, areas: list[str], marks: str):  # type: ignore[no-untyped-def]
-    voters = [f"o{i}" for i in range(1, len(areas) + 1)]
-    electorate = Electorate.of_parts(
-        Part(f"p{i}", v, a) for i, (v, a) in enumerate(zip(voters, areas, strict=True), 1)
-    )
-    return tally_votes(rule, electorate, ballots(voters, marks))
+def custom_vote(rule: dict, marks: str) -> Tally:
+    return members_vote(get_rule("custom", rule), marks)
 
 
 def test_the_named_rules_are_data_in_the_one_structure():
@@ -126,20 +114,20 @@ def test_the_old_property_law_double_majority_of_all_owners_as_a_custom_rule():
         }
     )
     assert rule.electorate == ElectorateKind.OWNERS  # counting area implies owners
-    passed = owners_vote_with(rule, ["100"] * 4, "YYY-")
+    passed = owners_vote(rule, ["100"] * 4, "YYY-")
     assert passed.passed is True
     assert passed.reasons[1:3] == (
         "Owners voting yes hold 300.00 of all 400.00 m² (75.0%), more than 1/2 required: met.",
         "Yes votes are 3 of all 4 owners (75.0%), more than 1/2 required: met.",
     )
-    assert met(owners_vote_with(rule, ["100"] * 4, "YYN-")) == [False, False]
+    assert met(owners_vote(rule, ["100"] * 4, "YYN-")) == [False, False]
 
 
 def test_a_custom_rule_may_count_area_against_the_votes_cast():
     rule = parse_rule(
         {"pass": [{"measure": "area", "base": "votes_cast", "fraction": "2/3", "inclusive": True}]}
     )
-    result = owners_vote_with(rule, ["200", "100", "100"], "YNA")
+    result = owners_vote(rule, ["200", "100", "100"], "YNA")
     assert result.passed is True
     assert result.reasons[1] == (
         "Owners voting yes hold 200.00 of the 300.00 m² held by owners voting yes or no, "
@@ -149,7 +137,7 @@ def test_a_custom_rule_may_count_area_against_the_votes_cast():
 
 def test_a_headcount_rule_for_owners_names_its_electorate():
     rule = parse_rule({"electorate": "owners", **half_of_participants(False)})
-    assert owners_vote_with(rule, ["10", "20", "30"], "YY-").passed is True
+    assert owners_vote(rule, ["10", "20", "30"], "YY-").passed is True
     with pytest.raises(TallyError, match="counts owners"):
         tally_votes(rule, Electorate.of_members(["m1"]), [])
 
