@@ -7,8 +7,16 @@ from typing import Any
 
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
+from django_stubs_ext import StrOrPromise
 
 from courtyard.core.models import AuditEvent
+
+# What each action's verb means, in words (apps register theirs in AppConfig.ready).
+VERB_LABELS: dict[str, StrOrPromise] = {}
+
+
+def register_verb_labels(labels: dict[str, StrOrPromise]) -> None:
+    VERB_LABELS.update(labels)
 
 
 def _plain(value: Any) -> Any:

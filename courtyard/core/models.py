@@ -62,3 +62,9 @@ class AuditEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.verb} {self.target_repr}"
+
+    @property
+    def verb_label(self) -> str:
+        from courtyard.core.audit import VERB_LABELS
+
+        return str(VERB_LABELS.get(self.verb, self.verb))

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from django.apps import apps
 from django.conf import settings
+from django.core.exceptions import FieldDoesNotExist
 from django.db import connection
+from django.db.models import Model
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_GET, require_POST
@@ -83,4 +85,20 @@ def history(request: HttpRequest, label: str, pk: int) -> HttpResponse:
         size=settings.PAGE_SIZE,
         order=("-pk",),
     )
-    return render(request, "core/history.html", {"object": obj, "page": page, "label": label})
+    rows = [
+        (
+            event,
+            [(_field_label(model, name), old, new) for name, (old, new) in event.changes.items()],
+        )
+        for event in page.items
+    ]
+    context = {"object": obj, "page": page, "rows": rows, "label": label}
+    return render(request, "core/history.html", context)
+
+
+def _field_label(model: type[Model], name: str) -> str:
+    try:
+        field = model._meta.get_field(name)
+    except FieldDoesNotExist:
+        return name
+    return str(getattr(field, "verbose_name", name))

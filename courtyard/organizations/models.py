@@ -88,6 +88,18 @@ class Organization(models.Model):
         return self.place_path
 
 
+def handled_organizations(user: Any) -> OrganizationQuerySet:
+    """Active organizations in which `user` holds an active handler role (unit handler,
+    department handler, social-organization staff): the one answer to "which units may this
+    person act for", used by pages, rules and scoping alike."""
+    from courtyard.people.models import ORGANIZATION_ROLE_KINDS
+
+    if not getattr(user, "is_authenticated", False):
+        return Organization.objects.none()
+    roles = user.roles.active().filter(kind__in=ORGANIZATION_ROLE_KINDS)
+    return Organization.objects.filter(is_active=True, pk__in=roles.values("organization"))
+
+
 class CommitteeQuerySet(models.QuerySet["Committee"]):
     def visible_to(self, user: Any) -> CommitteeQuerySet:
         """Committees and their member lists are public."""
@@ -199,12 +211,11 @@ class DualReportQuerySet(models.QuerySet["DualReport"]):
     def visible_to(self, user: Any) -> DualReportQuerySet:
         """The community's staff (and those above) see its list; a registrant sees their
         own registrations and those of the units they handle. Nobody else sees any."""
-        from courtyard.people.models import RoleKind
         from courtyard.people.scopes import staff_scope_q
 
         if not getattr(user, "is_authenticated", False):
             return self.none()
-        handled = user.roles.active().filter(kind=RoleKind.UNIT_HANDLER).values("organization")
+        handled = handled_organizations(user).values("pk")
         return self.filter(
             staff_scope_q(user, "community__path") | Q(member=user) | Q(organization__in=handled)
         )

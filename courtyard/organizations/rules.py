@@ -6,7 +6,7 @@ from typing import Any
 
 import rules
 
-from courtyard.people.models import RoleKind
+from courtyard.organizations.models import handled_organizations
 from courtyard.people.scopes import administers
 
 
@@ -22,16 +22,9 @@ def administers_community(user: Any, community: Any) -> bool:
 
 @rules.predicate
 def handles_organization(user: Any, organization: Any) -> bool:
-    if not getattr(user, "is_authenticated", False) or organization is None:
+    if organization is None:
         return False
-    return (
-        user.roles.active()
-        .filter(
-            kind__in=[RoleKind.UNIT_HANDLER, RoleKind.DEPARTMENT_HANDLER, RoleKind.SOCIALORG_STAFF],
-            organization=organization,
-        )
-        .exists()
-    )
+    return handled_organizations(user).filter(pk=organization.pk).exists()
 
 
 @rules.predicate

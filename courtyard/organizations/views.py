@@ -19,8 +19,8 @@ from courtyard.organizations.models import (
     CommitteeMembership,
     DualReport,
     Organization,
+    handled_organizations,
 )
-from courtyard.people.models import RoleKind
 from courtyard.people.scopes import administers
 from courtyard.places.models import COMMUNITY_LEVEL_KINDS, Place
 
@@ -177,14 +177,7 @@ def dual_report_list(request: HttpRequest, pk: int) -> HttpResponse:
 def dual_report_create(request: AuthedRequest, pk: int) -> HttpResponse:
     """Register with a community, as a unit one handles or as an in-service party member."""
     community = _community(pk)
-    handled = list(
-        Organization.objects.filter(
-            is_active=True,
-            pk__in=request.user.roles.active()
-            .filter(kind=RoleKind.UNIT_HANDLER)
-            .values("organization"),
-        ).order_by("name")
-    )
+    handled = list(handled_organizations(request.user).order_by("name"))
     form = DualReportForm(request.POST or None, handled=handled)
     if request.method == "POST" and form.is_valid():
         choice = form.cleaned_data["organization"]

@@ -6,3 +6,14 @@ class PlacesConfig(AppConfig):
     name = "courtyard.places"
     label = "places"
     verbose_name = _("Places")
+
+    def ready(self) -> None:
+        from courtyard.core.audit import register_verb_labels
+
+        register_verb_labels(
+            {
+                "create_place": _("place added"),
+                "rename_place": _("place renamed"),
+                "move_place": _("place moved"),
+            }
+        )
