@@ -16,6 +16,7 @@ from ninja.errors import AuthenticationError, ValidationError
 
 from courtyard.core.api import UnicodeJSONRenderer
 from courtyard.core.errors import DomainError
+from courtyard.core.validation import describe
 from courtyard.organizations.api import router as organizations_router
 from courtyard.people.api import router as people_router
 from courtyard.places.api import router as places_router
@@ -54,16 +55,5 @@ def unauthenticated(request: HttpRequest, exc: AuthenticationError) -> HttpRespo
 
 @api.exception_handler(ValidationError)
 def invalid(request: HttpRequest, exc: ValidationError) -> HttpResponse:
-    problems = []
-    for error in exc.errors:
-        where = ".".join(str(p) for p in error.get("loc", ()) if p not in ("query", "body", "path"))
-        problems.append(f"{where}: {error.get('msg', '')}" if where else str(error.get("msg", "")))
-    return api.create_response(
-        request,
-        {
-            "detail": _("Some input is not valid: %(problems)s")
-            % {"problems": "; ".join(problems)},
-            "errors": exc.errors,
-        },
-        status=422,
-    )
+    detail = _("Some input is not valid: %(problems)s") % {"problems": describe(exc.errors)}
+    return api.create_response(request, {"detail": detail, "errors": exc.errors}, status=422)
