@@ -45,11 +45,13 @@ class AuditEvent(models.Model):
         related_name="+",
     )
     verb = models.CharField(_("action"), max_length=64)
-    target_type = models.ForeignKey(ContentType, on_delete=models.PROTECT, related_name="+")
-    target_id = models.CharField(max_length=64)
+    target_type = models.ForeignKey(
+        ContentType, verbose_name=_("kind of object"), on_delete=models.PROTECT, related_name="+"
+    )
+    target_id = models.CharField(_("object number"), max_length=64)
     target_repr = models.CharField(_("object"), max_length=255)
     # The path of the place the object belongs to, so that staff scoping is a prefix match.
-    place_path = models.CharField(max_length=255, blank=True, db_index=True)
+    place_path = models.CharField(_("place path"), max_length=255, blank=True, db_index=True)
     changes = models.JSONField(_("changes"), default=dict, blank=True)
     created_at = models.DateTimeField(_("when"), auto_now_add=True)
 

@@ -44,6 +44,9 @@ def describe(errors: list[dict[str, Any]]) -> str:
     """One line naming each bad field and what it must be, e.g. "limit: must be at most 200"."""
     parts = []
     for error in errors:
-        where = ".".join(str(p) for p in error.get("loc", ()) if p not in SKIPPED_LOCATIONS)
+        loc = list(error.get("loc", ()))
+        if loc[:1] == ["body"] and len(loc) > 2:
+            loc = loc[2:]  # drop "body" and the schema's parameter name
+        where = ".".join(str(p) for p in loc if p not in SKIPPED_LOCATIONS)
         parts.append(f"{where}: {_sentence(error)}" if where else _sentence(error))
     return "; ".join(parts)

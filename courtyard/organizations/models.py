@@ -60,10 +60,10 @@ class Organization(models.Model):
     )
     # A copy of place.path, so that "within a place, by name" is one index range
     # (kept by the actions and by places.tree.rewrite_paths when a subtree moves).
-    place_path = models.CharField(max_length=255, editable=False, default="")
+    place_path = models.CharField(_("place path"), max_length=255, editable=False, default="")
     address = models.CharField(_("address"), max_length=300, blank=True)
     is_active = models.BooleanField(_("active"), default=True)
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(_("registered at"), auto_now_add=True)
 
     objects = OrganizationQuerySet.as_manager()
 
@@ -117,7 +117,7 @@ class Committee(models.Model):
     place = models.OneToOneField(
         Place, verbose_name=_("place"), on_delete=models.PROTECT, related_name="committee"
     )
-    place_path = models.CharField(max_length=255, editable=False, default="")
+    place_path = models.CharField(_("place path"), max_length=255, editable=False, default="")
     name = models.CharField(_("name"), max_length=200)
     name_en = models.CharField(_("English name"), max_length=300, blank=True)
     founded_on = models.DateField(_("founded"), default=timezone.localdate)
@@ -160,9 +160,14 @@ class CommitteeMembership(models.Model):
     """A member unit of a committee, with its position, from `joined_on` until `left_on`.
     A unit holds at most one current membership in a committee (database constraint)."""
 
-    committee = models.ForeignKey(Committee, on_delete=models.CASCADE, related_name="memberships")
+    committee = models.ForeignKey(
+        Committee,
+        verbose_name=_("coordination committee"),
+        on_delete=models.CASCADE,
+        related_name="memberships",
+    )
     organization = models.ForeignKey(
-        Organization, on_delete=models.PROTECT, related_name="memberships"
+        Organization, verbose_name=_("unit"), on_delete=models.PROTECT, related_name="memberships"
     )
     position = models.CharField(
         _("position"), max_length=16, choices=Position.choices, default=Position.MEMBER
@@ -251,7 +256,10 @@ class DualReport(models.Model):
     commitments = models.TextField(_("commitments"))
     registered_on = models.DateField(_("registered"), default=timezone.localdate)
     registered_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("registered by"),
+        on_delete=models.PROTECT,
+        related_name="+",
     )
     withdrawn_on = models.DateField(_("withdrawn on"), null=True, blank=True)
 

@@ -114,7 +114,9 @@ class Role(models.Model):
     """A role held by a person at a place (community worker at 草厂社区) or in an
     organization (handler of a member unit), between two dates (ends_on inclusive)."""
 
-    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="roles")
+    user = models.ForeignKey(
+        User, verbose_name=_("person"), on_delete=models.CASCADE, related_name="roles"
+    )
     kind = models.CharField(_("role"), max_length=32, choices=RoleKind.choices)
     place = models.ForeignKey(
         "places.Place",
@@ -179,9 +181,11 @@ class ApiToken(models.Model):
     """A bearer token for the API. Only its SHA-256 is stored; the token itself is shown
     once, when it is issued. Every token expires; a revoked token never works again."""
 
-    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="api_tokens")
+    user = models.ForeignKey(
+        User, verbose_name=_("person"), on_delete=models.CASCADE, related_name="api_tokens"
+    )
     name = models.CharField(_("name"), max_length=100, blank=True)
-    key_hash = models.CharField(max_length=64, unique=True)
+    key_hash = models.CharField(_("SHA-256 of the token"), max_length=64, unique=True)
     prefix = models.CharField(_("prefix"), max_length=12)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     expires_at = models.DateTimeField(_("expires"))

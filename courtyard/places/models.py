@@ -135,7 +135,7 @@ class Place(models.Model):
         on_delete=models.PROTECT,
         related_name="children",
     )
-    path = models.CharField(max_length=255, db_index=True, editable=False)
+    path = models.CharField(_("path"), max_length=255, db_index=True, editable=False)
 
     objects = PlaceQuerySet.as_manager()
 

@@ -305,7 +305,7 @@ def test_missing_credentials_are_422(db):
 
     assert response.status_code == 422
     assert response.json()["detail"] == (
-        "Some input is not valid: credentials.password: Field required"
+        "Some input is not valid: password: is required"
     )
 
 
