@@ -30,11 +30,6 @@ NOT_FOUND = {"detail": "Not found."}
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture(autouse=True)
-def fast_password_hashing(settings: Any) -> None:
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @pytest.fixture
 def api() -> Client:
     """An anonymous API client that reads English messages."""

@@ -42,12 +42,6 @@ REDIRECT = "302 elsewhere"
 MISSING = 999_999  # an id no row has
 
 
-@pytest.fixture(autouse=True)
-def fast_password_hashing(settings: Any) -> None:
-    """Argon2 costs ~0.1 s a user; these tests make hundreds of users."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 # ── The world every case runs in ─────────────────────────────────────────────────────────
 
 

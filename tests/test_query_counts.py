@@ -31,11 +31,6 @@ from courtyard.places.models import Place, PlaceKind
 GROWTH = 60
 
 
-@pytest.fixture(autouse=True)
-def fast_password_hashing(settings: Any) -> None:
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @dataclass
 class World:
     city: City

@@ -33,11 +33,6 @@ PHONE = "13800138000"
 MASKED_PHONE = "138****8000"
 
 
-@pytest.fixture(autouse=True)
-def fast_password_hashing(settings: Any) -> None:
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 def html_of(response: Any) -> str:
     assert response.status_code == 200, (response.status_code, response.get("Location"))
     assert response["Content-Type"].startswith("text/html")

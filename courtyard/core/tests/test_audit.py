@@ -15,13 +15,6 @@ from courtyard.people.models import Role
 from courtyard.places.models import Place
 
 
-@pytest.fixture(autouse=True)
-def fast_password_hashing(settings):  # type: ignore[no-untyped-def]
-    """argon2 costs a noticeable fraction of a second per user; these tests are not about
-    passwords."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 def test_record_event_stores_actor_target_place_and_changes(city, personas):
     event = record_event(
         by=personas.here,

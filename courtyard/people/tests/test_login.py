@@ -25,13 +25,6 @@ def clean_axes(db):  # type: ignore[no-untyped-def]
     reset()
 
 
-@pytest.fixture(autouse=True)
-def fast_password_hashing(settings):  # type: ignore[no-untyped-def]
-    """argon2 costs a noticeable fraction of a second per check; only the tests that ask
-    for `real_hashing` are about the hasher."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @pytest.fixture
 def real_hashing(settings):  # type: ignore[no-untyped-def]
     settings.PASSWORD_HASHERS = project_settings.PASSWORD_HASHERS

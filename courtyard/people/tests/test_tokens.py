@@ -39,13 +39,6 @@ def english():  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture(autouse=True)
-def fast_password_hashing(settings):  # type: ignore[no-untyped-def]
-    """argon2 costs a noticeable fraction of a second per user; these tests are not about
-    the hasher (test_login checks it)."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
-@pytest.fixture(autouse=True)
 def clean_axes(db):  # type: ignore[no-untyped-def]
     reset()
     yield
@@ -304,9 +297,7 @@ def test_missing_credentials_are_422(db):
     response = api().post(TOKEN, {"username": "x"}, content_type="application/json")
 
     assert response.status_code == 422
-    assert response.json()["detail"] == (
-        "Some input is not valid: password: is required"
-    )
+    assert response.json()["detail"] == ("Some input is not valid: password: is required")
 
 
 def test_failures_below_the_limit_do_not_lock(personas):

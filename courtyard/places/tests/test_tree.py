@@ -23,13 +23,6 @@ def english():  # type: ignore[no-untyped-def]
         yield
 
 
-@pytest.fixture(autouse=True)
-def fast_password_hashing(settings):  # type: ignore[no-untyped-def]
-    """argon2 costs a noticeable fraction of a second per user; these tests are not about
-    passwords."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 def all_counts() -> dict[tuple[int, str], int]:
     return {
         (pk, item): n
