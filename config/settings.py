@@ -62,6 +62,7 @@ INSTALLED_APPS = [
     "courtyard.places",
     "courtyard.people",
     "courtyard.organizations",
+    "courtyard.demands",
     "courtyard.councils",
     "courtyard.demo",
 ]

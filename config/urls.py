@@ -12,6 +12,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("places/", include("courtyard.places.urls")),
     path("organizations/", include("courtyard.organizations.urls")),
+    path("demands/", include("courtyard.demands.urls")),
     path("accounts/", include("courtyard.people.urls")),
     path("", include("courtyard.core.urls")),
 ]

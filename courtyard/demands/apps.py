@@ -1,0 +1,38 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class DemandsConfig(AppConfig):
+    name = "courtyard.demands"
+    label = "demands"
+    verbose_name = _("Demands")
+
+    def ready(self) -> None:
+        from courtyard.core.audit import register_verb_labels
+        from courtyard.demands.models import Demand
+        from courtyard.places.tree import register_path_copy
+
+        register_path_copy(Demand)
+        register_verb_labels(
+            {
+                "submit_demand": _("demand raised"),
+                "accept_demand": _("accepted"),
+                "answer_demand": _("answered directly"),
+                "decline_demand": _("declined"),
+                "merge_demand": _("merged into another demand"),
+                "dispatch_demand": _("dispatched"),
+                "return_demand": _("returned by the unit"),
+                "sign_demand": _("signed for by the unit"),
+                "contact_requester": _("requester contacted"),
+                "request_extension": _("more time asked"),
+                "approve_extension": _("more time granted"),
+                "refuse_extension": _("more time refused"),
+                "reply_demand": _("replied"),
+                "evaluate_demand": _("evaluated"),
+                "reopen_demand": _("reopened"),
+                "close_demand": _("closed"),
+                "remind_demand": _("reminder sent"),
+                "mark_overdue": _("overdue"),
+                "escalate_demand": _("escalated"),
+            }
+        )
