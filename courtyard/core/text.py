@@ -13,6 +13,11 @@ def localized_name(name: str, name_en: str) -> str:
     return name
 
 
+def mask_phone(phone: str) -> str:
+    """138****5678: enough to recognise on a list, not enough to call."""
+    return f"{phone[:3]}****{phone[-4:]}" if len(phone) >= 8 else ("****" if phone else "")
+
+
 def clean_html(value: str) -> str:
     """Rich text from users, reduced to safe markup (no scripts, handlers or styles)."""
     return nh3.clean(value, tags={"p", "br", "strong", "em", "ul", "ol", "li", "a"})

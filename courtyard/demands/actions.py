@@ -263,6 +263,7 @@ def dispatch_demand(
     demand.signed_at = demand.contacted_at = demand.replied_at = None
     demand.reminded_at = demand.overdue_since = None
     demand.escalation_level = 0
+    demand.extension_requested_until, demand.extension_reason = None, ""
     demand.times_dispatched += 1
     demand.save()
     dispatch = Dispatch.objects.create(
@@ -301,6 +302,7 @@ def return_demand(demand: Demand, *, by: Any, reason: str, now: datetime | None 
     unit = demand.assignee_id
     demand.assignee = None
     demand.due_at = demand.sign_due_at = demand.response_due_at = demand.feedback_due_at = None
+    demand.extension_requested_until, demand.extension_reason = None, ""  # it left the unit
     demand.save()
     _log(demand, by=by, verb="return_demand", old=old, new=new, unit=unit, note=reason)
     return demand
@@ -402,6 +404,7 @@ def reply_demand(demand: Demand, *, by: Any, reply: str, now: datetime | None = 
     old, new = _move(demand, "reply_demand")
     demand.reply, demand.replied_at = reply, _now(now)
     demand.due_at = demand.reminded_at = demand.overdue_since = None
+    demand.extension_requested_until, demand.extension_reason = None, ""  # moot once replied
     demand.save()
     _log(demand, by=by, verb="reply_demand", old=old, new=new, note=reply)
     return demand

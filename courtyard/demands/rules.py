@@ -25,9 +25,10 @@ def administers_place(user: Any, demand: Any) -> bool:
 
 @rules.predicate
 def administers_street(user: Any, demand: Any) -> bool:
-    """A street officer (or above) over the demand's place: grants extensions."""
-    street_path = demand.place_path[: 3 * SEGMENT]  # city › district › street
-    return len(street_path) == 3 * SEGMENT and administers(user, street_path)
+    """A street officer (or above) over the demand's place: grants extensions. A demand
+    raised at district level has no street: its district officers decide."""
+    street_path = demand.place_path[: 3 * SEGMENT]  # city › district › street (or shorter)
+    return administers(user, street_path)
 
 
 @rules.predicate

@@ -12,6 +12,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from courtyard.core.text import mask_phone
 from courtyard.places.models import COMMUNITY_LEVEL_KINDS, STREET_LEVEL_KINDS, PlaceKind
 
 
@@ -45,8 +46,7 @@ class User(AbstractUser):
     @property
     def masked_phone(self) -> str:
         """138****5678: enough to recognise, not enough to call."""
-        p = self.phone
-        return f"{p[:3]}****{p[-4:]}" if len(p) >= 8 else ("****" if p else "")
+        return mask_phone(self.phone)
 
 
 class RoleKind(models.TextChoices):
