@@ -10,9 +10,11 @@ class DemandsConfig(AppConfig):
     def ready(self) -> None:
         from courtyard.core.audit import register_verb_labels
         from courtyard.demands.models import Demand
-        from courtyard.places.tree import register_path_copy
+        from courtyard.demands.rebuild import move_tallies
+        from courtyard.places.tree import register_move_hook, register_path_copy
 
         register_path_copy(Demand)
+        register_move_hook(move_tallies)
         register_verb_labels(
             {
                 "submit_demand": _("demand raised"),

@@ -30,7 +30,7 @@ def counted_places(place_path: str) -> list[int]:
     )
 
 
-def _bump(month: date, *, places: list[int], organization_id: int | None, **deltas: int) -> None:
+def bump(month: date, *, places: list[int], organization_id: int | None, **deltas: int) -> None:
     rows = [DemandTally(month=month, place_id=pk) for pk in places]
     if organization_id:
         rows.append(DemandTally(month=month, organization_id=organization_id))
@@ -46,7 +46,7 @@ def _bump(month: date, *, places: list[int], organization_id: int | None, **delt
 def record_dispatch(dispatch: Dispatch, sign: int = 1) -> None:
     """A dispatch counts (or, returned, stops counting) in its month."""
     demand = dispatch.demand
-    _bump(
+    bump(
         month_of(dispatch.dispatched_at),
         places=counted_places(demand.place_path),
         organization_id=dispatch.organization_id,
@@ -58,7 +58,7 @@ def record_dispatch(dispatch: Dispatch, sign: int = 1) -> None:
 def record_response(dispatch: Dispatch) -> None:
     """The first contact came in time: count it in the dispatch's month."""
     if dispatch.responded_in_time and dispatch.returned_at is None:
-        _bump(
+        bump(
             month_of(dispatch.dispatched_at),
             places=counted_places(dispatch.demand.place_path),
             organization_id=dispatch.organization_id,
@@ -79,7 +79,7 @@ def evaluation_deltas(demand: Demand, sign: int = 1) -> dict[str, int]:
 def record_evaluation(demand: Demand, sign: int = 1) -> None:
     """An evaluation counts in its month (sign=-1 takes it back when a demand reopens)."""
     assert demand.evaluated_at is not None
-    _bump(
+    bump(
         month_of(demand.evaluated_at),
         places=counted_places(demand.place_path),
         organization_id=demand.assignee_id,

@@ -18,7 +18,7 @@ from courtyard.places.models import (
     segment,
 )
 from courtyard.places.rollups import adjust_counts
-from courtyard.places.tree import rewrite_paths
+from courtyard.places.tree import rewrite_paths, run_move_hooks
 
 
 def _check_kind(kind: str, parent: Place | None) -> None:
@@ -94,6 +94,7 @@ def move_place(place: Place, *, by: Any, new_parent: Place) -> Place:
     moved = dict(place.counts.values_list("item", "count"))
     moved[place.kind] = moved.get(place.kind, 0) + 1
     rewrite_paths(old_path, new_path)
+    run_move_hooks(place, old_path, new_path)
     old_parent_id = place.parent_id
     Place.objects.filter(pk=place.pk).update(parent=new_parent)
     for item, n in moved.items():

@@ -9,6 +9,8 @@ register it here so that `rewrite_paths` keeps every copy right when a subtree m
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from django.db import connection, models
 from django.db.models import CharField, Value
 from django.db.models.functions import Concat, Substr
@@ -22,6 +24,21 @@ def register_path_copy(model: type[models.Model], field: str = "place_path") -> 
     """Declare that `model.field` holds a copy of a place path."""
     if (model, field) not in _path_copies:
         _path_copies.append((model, field))
+
+
+_move_hooks: list[Callable[[Place, str, str], None]] = []
+
+
+def register_move_hook(hook: Callable[[Place, str, str], None]) -> None:
+    """`hook(place, old_path, new_path)` runs inside move_place, after the paths are
+    rewritten: for rollups other apps keep by place (demand tallies)."""
+    if hook not in _move_hooks:
+        _move_hooks.append(hook)
+
+
+def run_move_hooks(place: Place, old: str, new: str) -> None:
+    for hook in _move_hooks:
+        hook(place, old, new)
 
 
 def rewrite_paths(old: str, new: str) -> None:
