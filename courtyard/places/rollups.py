@@ -69,6 +69,12 @@ def counts_for(place: Place) -> dict[str, int]:
 @transaction.atomic
 def rebuild_place_counts(progress: Callable[[int], None] | None = None) -> int:
     """Recompute every count from the raw rows; returns the number of rollup rows."""
+    if connection.vendor == "postgresql":
+        # Locked before the raw rows are read: an increment committed after the read would
+        # be lost. SQLite's IMMEDIATE transactions already serialize writers.
+        with connection.cursor() as cursor:
+            table = connection.ops.quote_name(PlaceCount._meta.db_table)
+            cursor.execute(f"LOCK TABLE {table} IN EXCLUSIVE MODE")
     totals: Counter[tuple[int, str]] = Counter()
     seen = 0
     for source in _sources.values():
@@ -78,12 +84,6 @@ def rebuild_place_counts(progress: Callable[[int], None] | None = None) -> int:
             seen += 1
             if progress and seen % 10000 == 0:
                 progress(seen)
-    if connection.vendor == "postgresql":
-        # Increments committed between the delete and the insert would be lost; SQLite's
-        # IMMEDIATE transactions already serialize writers.
-        with connection.cursor() as cursor:
-            table = connection.ops.quote_name(PlaceCount._meta.db_table)
-            cursor.execute(f"LOCK TABLE {table} IN EXCLUSIVE MODE")
     PlaceCount.objects.all().delete()
     PlaceCount.objects.bulk_create(
         (PlaceCount(place_id=pk, item=item, count=n) for (pk, item), n in totals.items()),
