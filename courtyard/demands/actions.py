@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 
 from courtyard.core.audit import record_event
 from courtyard.core.errors import BadInput, Conflict
+from courtyard.core.text import localized_name
 from courtyard.demands import rates
 from courtyard.demands.clock import add_time
 from courtyard.demands.conf import demand_settings
@@ -61,6 +62,8 @@ def _move(demand: Demand, action: str) -> tuple[str, str]:
 
 def _text(value: str, field: str, *, required: bool = True, limit: int = TEXT_MAX) -> str:
     value = (value or "").strip()
+    if "\x00" in value:  # PostgreSQL cannot store it; no person types it
+        raise BadInput(_("This text contains a character that is not allowed."), field=field)
     if required and not value:
         raise BadInput(_("This cannot be empty."), field=field)
     if len(value) > limit:
@@ -96,7 +99,12 @@ def _check_attributes(category: ServiceCategory, answers: dict[str, Any]) -> dic
         value = answers.get(code)
         if value in (None, "") and question.get("required"):
             raise BadInput(
-                _("Please answer: %(question)s") % {"question": question.get("description", code)},
+                _("Please answer: %(question)s")
+                % {
+                    "question": localized_name(
+                        question.get("description", code), question.get("description_en", "")
+                    )
+                },
                 field=f"attribute[{code}]",
             )
         if value not in (None, ""):

@@ -36,5 +36,6 @@ class DemandsConfig(AppConfig):
                 "remind_demand": _("reminder sent"),
                 "mark_overdue": _("overdue"),
                 "escalate_demand": _("escalated"),
+                "create_open311_client": _("Open311 client created"),
             }
         )

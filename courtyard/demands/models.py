@@ -10,8 +10,8 @@ Invariants:
 - Every deadline is a stored column (`sign_due_at`, `response_due_at`, `feedback_due_at`)
   swept by `courtyard check_slas`; `due_at` is the one that matters now (indexed).
 - The requester's name and phone are personal data: only those who handle the demand see
-  them (`Demand.objects.handled_by(user)` / `can_see_requester`); everyone else sees
-  `public_summary`.
+  them (`Demand.objects.handled_by(user)`, the `demands.see_requester` permission);
+  everyone else sees `public_summary`.
 """
 
 from __future__ import annotations
@@ -336,6 +336,8 @@ class Demand(models.Model):
             models.Index(fields=["assignee", "status", "id"]),
             # A requester's own list.
             models.Index(fields=["requester", "id"]),
+            # Open311 date windows.
+            models.Index(fields=["submitted_at", "id"]),
             # The SLA sweep: open demands by deadline.
             models.Index(
                 fields=["due_at"], condition=Q(due_at__isnull=False), name="demand_due_idx"
