@@ -463,3 +463,104 @@ class Open311Client(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.prefix}…)"
+
+
+class WhistleKind(models.TextChoices):
+    ROUTINE = "routine", _("routine whistle")  # 日常哨: residents' needs
+    CRUNCH = "crunch", _("crunch whistle")  # 攻坚哨: key tasks
+    EMERGENCY = "emergency", _("emergency whistle")  # 应急哨
+
+
+class WhistleStatus(models.TextChoices):
+    OPEN = "open", _("open")  # the summoned parties are on it
+    CLOSED = "closed", _("closed")  # the street has closed it
+
+
+class Whistle(models.Model):
+    """A street blows the whistle (吹哨) on a problem it cannot solve alone; the summoned
+    departments and units must report on site (报到) before `report_due_at` and stay on it
+    until the street closes the whistle; the street then scores each of them."""
+
+    street = models.ForeignKey(
+        Place, verbose_name=_("street"), on_delete=models.PROTECT, related_name="+"
+    )
+    place = models.ForeignKey(
+        Place, verbose_name=_("place"), on_delete=models.PROTECT, related_name="+"
+    )
+    place_path = models.CharField(_("place path"), max_length=255, editable=False)
+    demand = models.ForeignKey(
+        Demand,
+        verbose_name=_("demand"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="whistles",
+    )
+    kind = models.CharField(_("kind"), max_length=16, choices=WhistleKind.choices)
+    title = models.CharField(_("title"), max_length=200)
+    description = models.TextField(_("description"), max_length=5000)
+    status = models.CharField(
+        _("status"), max_length=16, choices=WhistleStatus.choices, default=WhistleStatus.OPEN
+    )
+    blown_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("blown by"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    blown_at = models.DateTimeField(_("blown at"))
+    report_due_at = models.DateTimeField(_("report on site by"))
+    closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
+    closing_note = models.TextField(_("closing note"), blank=True)
+
+    class Meta:
+        verbose_name = _("whistle")
+        verbose_name_plural = _("whistles")
+        indexes = [models.Index(fields=["place_path", "status", "id"])]
+
+    def __str__(self) -> str:
+        return self.title
+
+    @property
+    def scope_path(self) -> str:
+        return self.place_path
+
+
+class WhistleSummons(models.Model):
+    """One summoned party of a whistle: when it reported on site, and the street's score
+    (0–100) of how it worked, which counts on its scorecard."""
+
+    whistle = models.ForeignKey(
+        Whistle, verbose_name=_("whistle"), on_delete=models.CASCADE, related_name="summonses"
+    )
+    organization = models.ForeignKey(
+        Organization,
+        verbose_name=_("summoned unit"),
+        on_delete=models.PROTECT,
+        related_name="whistle_summonses",
+    )
+    reported_at = models.DateTimeField(_("reported on site at"), null=True, blank=True)
+    report_note = models.TextField(_("report"), blank=True)
+    score = models.PositiveSmallIntegerField(_("score"), null=True, blank=True)
+    score_comment = models.TextField(_("comment on the score"), blank=True)
+    scored_at = models.DateTimeField(_("scored at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("whistle summons")
+        verbose_name_plural = _("whistle summonses")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["whistle", "organization"], name="whistle_summons_once"
+            ),
+            models.CheckConstraint(
+                condition=Q(score__isnull=True) | Q(score__lte=100), name="whistle_score_max"
+            ),
+        ]
+        indexes = [models.Index(fields=["organization", "whistle"])]
+
+    def __str__(self) -> str:
+        return f"{self.whistle_id} → {self.organization_id}"
+
+    @property
+    def reported_in_time(self) -> bool:
+        return self.reported_at is not None and self.reported_at <= self.whistle.report_due_at

@@ -1,0 +1,3 @@
+"""Routes of this area (filled by its views module)."""
+
+urlpatterns: list = []
