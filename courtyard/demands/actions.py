@@ -36,6 +36,8 @@ from courtyard.organizations.models import Organization
 from courtyard.places.models import Place
 
 DESCRIPTION_MAX = 5000
+# A duplicate follows a primary that is still being handled, not a finished one.
+MERGE_TARGET_REFUSED = frozenset({Status.MERGED, Status.CLOSED, Status.ANSWERED, Status.DECLINED})
 TEXT_MAX = 2000
 
 
@@ -220,8 +222,8 @@ def merge_demand(demand: Demand, *, by: Any, primary: Demand) -> Demand:
     """A duplicate joins its primary: its requester follows the primary from now on."""
     demand = _locked(demand)
     primary = Demand.objects.select_for_update().get(pk=primary.pk)
-    if primary.pk == demand.pk or primary.status == Status.MERGED:
-        raise BadInput(_("Merge into another demand that is not itself merged."), field="primary")
+    if primary.pk == demand.pk or primary.status in MERGE_TARGET_REFUSED:
+        raise BadInput(_("Merge into another demand that is still being handled."), field="primary")
     old, new = _move(demand, "merge_demand")
     demand.primary, demand.due_at = primary, None
     demand.save()
@@ -240,7 +242,10 @@ def dispatch_demand(
     """Send the demand to the unit that answers for it (by the responsibility table unless
     one is chosen by hand) and start its clocks: sign for, first contact, reply."""
     demand = _locked(demand)
-    if organization is None:
+    old, new = _move(demand, "dispatch_demand")  # the step first: a closed demand is a 409
+    if organization is not None:  # as it is now, not as the form read it
+        organization = Organization.objects.select_for_update().get(pk=organization.pk)
+    else:
         organization = responsible_unit(demand.category, demand.place)
         if organization is None:
             raise BadInput(
@@ -252,7 +257,6 @@ def dispatch_demand(
             )
     if not organization.is_active:
         raise BadInput(_("This unit is no longer active."), field="organization")
-    old, new = _move(demand, "dispatch_demand")
     config = demand_settings()
     at = _now(now)
     feedback_due = add_time(at, config.feedback_time(demand.feedback_class), config.working_days)
@@ -311,6 +315,8 @@ def return_demand(demand: Demand, *, by: Any, reason: str, now: datetime | None 
     demand.assignee = None
     demand.due_at = demand.sign_due_at = demand.response_due_at = demand.feedback_due_at = None
     demand.extension_requested_until, demand.extension_reason = None, ""  # it left the unit
+    demand.reminded_at = demand.overdue_since = None  # no clock runs until the next dispatch
+    demand.escalation_level = 0
     demand.save()
     _log(demand, by=by, verb="return_demand", old=old, new=new, unit=unit, note=reason)
     return demand

@@ -28,6 +28,9 @@ DEFAULTS: dict[str, Any] = {
     "SCORE_WEIGHTS": {"response": "0.10", "resolution": "0.45", "satisfaction": "0.45"},
     # Deadlines count calendar days unless this is on (then only Monday–Friday count).
     "WORKING_DAYS": False,
+    # An overdue step escalates to the street after this many hours, to the district after
+    # the second number (working hours when WORKING_DAYS is on).
+    "ESCALATION_HOURS": [24, 48],
     # Whistles: minutes to report on site, by whistle type.
     "WHISTLE_REPORT_MINUTES": {"routine": 30, "crunch": 30, "emergency": 30},
 }
@@ -43,6 +46,7 @@ class DemandSettings:
     basic_satisfaction_weight: Decimal = Decimal("0.5")
     score_weights: dict[str, Decimal] = field(default_factory=dict)
     working_days: bool = False
+    escalation_hours: tuple[int, ...] = (24, 48)
     whistle_report_minutes: dict[str, int] = field(default_factory=dict)
 
     def feedback_time(self, feedback_class: str) -> timedelta:
@@ -62,5 +66,6 @@ def demand_settings() -> DemandSettings:
         basic_satisfaction_weight=Decimal(str(merged["BASIC_SATISFACTION_WEIGHT"])),
         score_weights={k: Decimal(str(v)) for k, v in merged["SCORE_WEIGHTS"].items()},
         working_days=bool(merged["WORKING_DAYS"]),
+        escalation_hours=tuple(int(h) for h in merged["ESCALATION_HOURS"]),
         whistle_report_minutes={k: int(v) for k, v in merged["WHISTLE_REPORT_MINUTES"].items()},
     )

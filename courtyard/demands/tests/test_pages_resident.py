@@ -1064,7 +1064,7 @@ def test_merge_refuses_a_demand_one_cannot_see_and_itself(
         page = html(client.post(f"/demands/{demand.pk}/merge/", {"primary": primary}), 400)
         assert "You have no other demand with this number." in page
     page = html(client.post(f"/demands/{demand.pk}/merge/", {"primary": merged.pk}), 400)
-    assert "Merge into another demand that is not itself merged." in page
+    assert "Merge into another demand that is still being handled." in page
     assert snapshot() == state
 
 
