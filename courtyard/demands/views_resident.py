@@ -53,6 +53,7 @@ from courtyard.demands.forms_resident import (
     search_term,
 )
 from courtyard.demands.models import TRANSITIONS, Channel, Demand, ServiceCategory, Status
+from courtyard.demands.similar import similar_for
 from courtyard.organizations.models import Organization
 from courtyard.places.models import path_range
 
@@ -311,6 +312,16 @@ def _render_detail(
         "timeline": _timeline(request, demand, with_actor=handles),
         "panels": panels,
         "unit_q": search_term(request.GET.get("unit_q")),
+        # Likely duplicates, for those who may merge them (a fixed 1–3 queries).
+        "similar": similar_for(
+            user,
+            text=demand.description,
+            place=demand.place,
+            category=demand.category,
+            exclude_id=demand.pk,
+        )
+        if demand.is_open and allowed.get("demands.triage", user.has_perm("demands.triage", demand))
+        else [],
     }
     return render(request, "demands/demand_detail.html", context, status=status)
 

@@ -23,7 +23,7 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET
 
 from courtyard.core.http import AuthedRequest
-from courtyard.demands import scores
+from courtyard.demands import scores, whistles
 from courtyard.organizations.models import Organization, handled_organizations
 from courtyard.people.scopes import administers
 from courtyard.places.models import ADMINISTRATIVE_KINDS, STREET_LEVEL_KINDS, Place
@@ -120,7 +120,8 @@ def place_scorecard(request: AuthedRequest, place_id: int) -> HttpResponse:
 @login_required
 @require_GET
 def unit_scorecard(request: AuthedRequest, org_id: int) -> HttpResponse:
-    """The scorecard of a unit or department, for its handlers and the staff over its seat."""
+    """The scorecard of a unit or department, for its handlers and the staff over its seat:
+    the three rates, and how it answered the streets' whistles in the month."""
     org = get_object_or_404(
         Organization.objects.visible_to(request.user).select_related("place"), pk=org_id
     )
@@ -136,4 +137,5 @@ def unit_scorecard(request: AuthedRequest, org_id: int) -> HttpResponse:
         month=month,
         administers_seat=administers_seat and org.place.kind in ADMINISTRATIVE_KINDS,
         trend=scores.trend(org, TREND_MONTHS, month),
+        whistle_record=whistles.unit_whistle_record(org, month),
     )

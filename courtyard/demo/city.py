@@ -1,10 +1,12 @@
 """The demo city (`courtyard demo`): Beijing's real divisions around 前门街道 (Dongcheng),
 学院路街道 (Haidian) and 回龙观/天通苑 (Changping), with courtyards, units, social
-organizations, departments, coordination committees, dual reporting and one account per
-kind of user.
+organizations, departments, coordination committees, dual reporting, one account per
+kind of user, and a service catalogue, a responsibility table and a few hundred resident
+demands in every state (`city_demands`).
 
 Invariants: every write goes through an action (so it has an audit row), except the
-importer's bulk load of the divisions and the passwords/admin flags of the accounts;
+importer's bulk load of the divisions, the passwords/admin flags of the accounts and the
+catalogue and responsibility table (configuration, edited in the admin);
 running it again creates nothing and never fails; it runs in one transaction, so a
 failure leaves the database as it was.
 """
@@ -16,6 +18,7 @@ from dataclasses import dataclass
 from django.db import transaction
 
 from courtyard.demo.city_accounts import ACCOUNTS, DEMO_PASSWORD, load_accounts
+from courtyard.demo.city_demands import load_city_demands
 from courtyard.demo.city_orgs import load_committees, load_dual_reports, load_organizations
 from courtyard.demo.city_places import load_places
 
@@ -36,6 +39,9 @@ class DemoResult:
     committee_rows: int = 0
     users: int = 0
     dual_reports: int = 0
+    categories: int = 0
+    responsibilities: int = 0
+    demands: int = 0
 
     @property
     def created_anything(self) -> bool:
@@ -51,4 +57,8 @@ def load_demo_city() -> DemoResult:
     result.committee_rows = load_committees(orgs)
     users, result.users = load_accounts(orgs)
     result.dual_reports = load_dual_reports(orgs, users)
+    result.categories, fallbacks, result.responsibilities, result.demands = load_city_demands(
+        orgs, users
+    )
+    result.organizations += fallbacks
     return result

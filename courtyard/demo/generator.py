@@ -72,6 +72,8 @@ class GenerateOptions:
     seed: int = 1
     progress: bool = True
     batch_size: int = 2000
+    demands: int = 0  # resident demands with their histories (demands.generator)
+    demand_months: int = 12
 
 
 @dataclass
@@ -80,6 +82,7 @@ class GenerateReport:
 
     counts: dict[str, int] = field(default_factory=dict)
     seconds: dict[str, float] = field(default_factory=dict)
+    rates_rebuilt: bool | None = None  # None: no demands generated
 
     @property
     def total_seconds(self) -> float:
@@ -115,7 +118,10 @@ def analyze_tables() -> None:
     Courtyard deployment does not, so it is left as deployments will have it."""
     if connection.vendor != "postgresql":
         return
+    from courtyard.demands.models import Demand, DemandTally, Dispatch, Responsibility
+
     models = [Place, PlaceCount, Organization, Committee, CommitteeMembership, DualReport]
+    models += [Responsibility, Demand, Dispatch, DemandTally]
     with connection.cursor() as cursor:
         for model in models:
             cursor.execute(f"ANALYZE {connection.ops.quote_name(model._meta.db_table)}")
@@ -189,6 +195,9 @@ class Generator:
                     batch_size=options.batch_size,
                     bar=self.bar(None, "dual reports"),
                 )
+            if options.demands:
+                with self.phase("demands"):
+                    self.make_demands(root)
             with self.phase("counts"):
                 bar = self.bar(None, "rollup")
                 self.report.counts["place_counts"] = rebuild_place_counts(
@@ -198,6 +207,23 @@ class Generator:
         with self.phase("analyze"):
             analyze_tables()
         return self.report
+
+    def make_demands(self, root: Place) -> None:
+        from courtyard.demands.generator import make_demands
+
+        made = make_demands(
+            self.rng,
+            root,
+            self.options.demands,
+            months=self.options.demand_months,
+            batch_size=self.options.batch_size,
+            bar=self.bar(self.options.demands, "demands"),
+        )
+        self.report.counts["demands"] = made.demands
+        self.report.counts["dispatches"] = made.dispatches
+        self.report.counts["departments"] = made.owners
+        self.report.counts["responsibilities"] = made.responsibilities
+        self.report.rates_rebuilt = made.rates_rebuilt
 
     def import_tree(self) -> None:
         options = self.options

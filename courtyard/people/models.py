@@ -159,6 +159,19 @@ class Role(models.Model):
         return f"{self.get_kind_display()} · {where}"
 
     @property
+    def is_current(self) -> bool:
+        today = timezone.localdate()
+        return self.starts_on <= today and (self.ends_on is None or self.ends_on >= today)
+
+    @property
+    def is_staff_role(self) -> bool:
+        return self.kind in STAFF_ROLE_KINDS
+
+    @property
+    def is_street_or_above(self) -> bool:
+        return self.kind in STAFF_ROLE_KINDS and self.kind != RoleKind.COMMUNITY_WORKER
+
+    @property
     def scope_path(self) -> str:
         """The path of the place the role is held at, or of its organization's seat."""
         if self.place is not None:

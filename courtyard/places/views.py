@@ -10,7 +10,7 @@ from courtyard.core.http import Request
 from courtyard.core.pagination import keyset_page
 from courtyard.organizations.models import Committee, OrganizationKind
 from courtyard.people.scopes import administers
-from courtyard.places.models import Place, PlaceKind
+from courtyard.places.models import ADMINISTRATIVE_KINDS, Place, PlaceKind
 from courtyard.places.rollups import counts_for
 
 
@@ -46,6 +46,7 @@ def place_detail(request: Request, pk: int) -> HttpResponse:
         "counts": count_rows(counts_for(place)),
         "committee": Committee.objects.filter(place=place).first(),
         "is_staff_here": administers(request.user, place.path),
+        "is_administrative": place.kind in ADMINISTRATIVE_KINDS,
     }
     template = "places/_children.html" if request.htmx else "places/place_detail.html"
     return render(request, template, context)

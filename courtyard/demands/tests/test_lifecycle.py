@@ -204,7 +204,7 @@ def events(demand: Demand) -> list[tuple[str, dict[str, Any]]]:
     """(verb, changes) of the demand's audit rows, oldest first."""
     return [
         (e.verb, e.changes)
-        for e in AuditEvent.objects.for_object(demand).order_by("created_at", "pk")
+        for e in AuditEvent.objects.for_object(demand).order_by("pk")
     ]
 
 

@@ -1197,8 +1197,8 @@ QUERY_CASES = [
     ("resident", Status.SUBMITTED, "/demands/new/", 4),
     ("resident", Status.SUBMITTED, "/demands/new/?q=路&place_q=草厂&category={category}", 5),
     ("resident", Status.REPLIED, "/demands/{pk}/", 6),
-    ("here", Status.SUBMITTED, "/demands/{pk}/", 6),
-    ("above", Status.SIGNED, "/demands/{pk}/", 6),
+    ("here", Status.SUBMITTED, "/demands/{pk}/", 7),
+    ("above", Status.SIGNED, "/demands/{pk}/", 7),
     ("handler", Status.SIGNED, "/demands/{pk}/", 7),
 ]
 

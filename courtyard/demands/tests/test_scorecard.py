@@ -296,13 +296,13 @@ class Page:
 # A logged-in page spends 2 on the session and the user and 1 on the staff scope; then:
 # place pages 1 place, 1 ancestors (none for the city: it has none), 1 trend, 2 ranking
 # (none for a community: it ranks nothing); unit pages 1 unit (+1 "does the user handle
-# it" for handlers, whom the seat's scope did not admit), 1 trend.
+# it" for handlers, whom the seat's scope did not admit), 1 trend, 1 whistle record.
 PAGES = [
     Page("street", "above", lambda c, k: place_url(c.street), grow_communities, 8),
     Page("community", "here", lambda c, k: place_url(c.community), grow_communities, 6),
     Page("city", "city-admin", lambda c, k: place_url(c.city), grow_streets, 7),
-    Page("unit-staff", "here", lambda c, k: unit_url(c.unit), grow_communities, 5),
-    Page("unit-handler", "handler", lambda c, k: unit_url(k.department), grow_communities, 6),
+    Page("unit-staff", "here", lambda c, k: unit_url(c.unit), grow_communities, 6),
+    Page("unit-handler", "handler", lambda c, k: unit_url(k.department), grow_communities, 7),
 ]
 
 

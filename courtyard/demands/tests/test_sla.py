@@ -78,7 +78,7 @@ def clock(demand: Demand) -> tuple[Any, ...]:
 def sla_events(demand: Demand) -> list[tuple[str, dict[str, Any]]]:
     return [
         (e.verb, e.changes)
-        for e in AuditEvent.objects.for_object(demand).order_by("created_at", "pk")
+        for e in AuditEvent.objects.for_object(demand).order_by("pk")
         if e.verb in ("remind_demand", "mark_overdue", "escalate_demand")
     ]
 

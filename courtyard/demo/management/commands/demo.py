@@ -39,7 +39,9 @@ class Command(BaseCommand):
                     f"Demo city loaded: {result.places_imported} divisions imported, "
                     f"{result.places_added} grids/courtyards/buildings added, "
                     f"{result.organizations} organizations, {result.committee_rows} committee "
-                    f"rows, {result.dual_reports} dual reports, {result.users} accounts."
+                    f"rows, {result.dual_reports} dual reports, {result.users} accounts, "
+                    f"{result.categories} service categories, {result.responsibilities} "
+                    f"responsibility rows, {result.demands} demands."
                 )
             )
         else:

@@ -65,6 +65,18 @@ class Command(BaseCommand):
             default=d.communities,
             help="synthetic: communities per street",
         )
+        parser.add_argument(
+            "--demands",
+            type=count,
+            default=d.demands,
+            help="resident demands with their histories and ratings (default 0: none)",
+        )
+        parser.add_argument(
+            "--demand-months",
+            type=count,
+            default=d.demand_months,
+            help="months before today that the demands are spread over",
+        )
         parser.add_argument("--seed", type=int, default=d.seed, help="the same seed, the same city")
         parser.add_argument(
             "--batch-size", type=count, default=d.batch_size, help="rows per INSERT"
@@ -76,6 +88,8 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         if options["batch_size"] < 1:
             raise CommandError("--batch-size must be at least 1.")
+        if options["demands"] and not options["demand_months"]:
+            raise CommandError("--demand-months must be at least 1.")
         if options["buildings"] and not options["grids"]:
             raise CommandError("Buildings sit in grids: give --grids too.")
         report = generate(
@@ -92,9 +106,16 @@ class Command(BaseCommand):
                 seed=options["seed"],
                 progress=options["progress"] and options["verbosity"] > 0,
                 batch_size=options["batch_size"],
+                demands=options["demands"],
+                demand_months=options["demand_months"],
             )
         )
         made = ", ".join(f"{n:,} {what.replace('_', ' ')}" for what, n in report.counts.items())
         timing = ", ".join(f"{phase} {s:.1f}s" for phase, s in report.seconds.items())
         self.stdout.write(self.style.SUCCESS(f"Generated: {made}."))
         self.stdout.write(f"Time: {report.total_seconds:.1f}s ({timing}).")
+        if report.rates_rebuilt is False:
+            self.stdout.write(
+                "The three rates were not computed: this version has no "
+                "`courtyard rebuild_demand_rates`."
+            )
