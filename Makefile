@@ -7,7 +7,7 @@ PYTHON ?= $(shell scripts/find-python)
 # Throwaway PostgreSQL for the second run of the suite; pytest-django adds the test_ prefix.
 TEST_POSTGRES_URL ?= postgres://postgres@127.0.0.1:5432/courtyard_ci
 PYTEST_WORKERS ?= auto
-MAKEMESSAGES = $(BIN)/courtyard makemessages -l zh_Hans -l en --no-obsolete --no-location \
+MAKEMESSAGES = $(BIN)/courtyard makemessages -l zh_Hans -l en --no-obsolete --no-location --no-wrap \
 	--ignore='.venv*' --ignore='bench/*' --ignore='var/*' --ignore='*/tests/*' --ignore='tests/*'
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
