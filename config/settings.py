@@ -5,6 +5,7 @@ Every variable is listed in `.env.example` and in the README's configuration tab
 
 from __future__ import annotations
 
+import json
 import os
 from datetime import timedelta
 from pathlib import Path
@@ -150,6 +151,14 @@ AXES_ENABLE_ACCESS_FAILURE_LOG = False
 AXES_VERBOSE = False
 
 API_TOKEN_LIFETIME = timedelta(days=env_int("API_TOKEN_DAYS", 30))
+
+# The numbers of the demand process that vary by city (deadlines, weights, escalation…):
+# a JSON object over the defaults in courtyard/demands/conf.py, e.g.
+# DEMANDS_JSON='{"FEEDBACK_HOURS": {"general": 120}, "WORKING_DAYS": true}'.
+try:
+    DEMANDS = json.loads(env_str("DEMANDS_JSON", "{}"))
+except json.JSONDecodeError as exc:
+    raise RuntimeError(f"DEMANDS_JSON is not valid JSON: {exc}") from exc
 
 LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", _("Simplified Chinese")), ("en", _("English"))]
