@@ -93,7 +93,7 @@ def _coordinate(value: Any, field: str, limit: int) -> Decimal | None:
     except InvalidOperation as exc:
         raise BadInput(_("Give the position as decimal degrees."), field=field) from exc
     if not number.is_finite() or abs(number) > limit:
-        raise BadInput(_("This position is not on the earth."), field=field)
+        raise BadInput(_("This latitude or longitude is out of range."), field=field)
     return number.quantize(Decimal("0.000001"))
 
 
@@ -175,7 +175,7 @@ def submit_demand(
         with transaction.atomic():
             demand.save()
     except IntegrityError as exc:  # the same key raced in: the other request won
-        raise Conflict(_("This demand was just submitted; it is not submitted twice.")) from exc
+        raise Conflict(_("This demand was just submitted; it will not be submitted twice.")) from exc
     record_event(
         by=by,
         verb="submit_demand",
@@ -372,7 +372,7 @@ def request_extension(
     demand = _locked(demand)
     reason = _text(reason, "reason")
     if demand.status not in (Status.SIGNED, Status.CONTACTED):
-        raise Conflict(_("Only an order in hand can get more time."))
+        raise Conflict(_("Only an order signed for and not yet replied to can get more time."))
     if demand.extension_requested_until is not None:
         raise Conflict(_("An extension is already waiting for the street's answer."))
     if demand.feedback_due_at is None or until <= demand.feedback_due_at:

@@ -142,7 +142,7 @@ class Status(models.TextChoices):
     ACCEPTED = "accepted", _("accepted")  # to be dispatched
     DISPATCHED = "dispatched", _("dispatched")  # waiting for the unit to sign for it
     SIGNED = "signed", _("signed for")  # the unit has it; the requester not yet contacted
-    CONTACTED = "contacted", _("in hand")  # requester contacted (responded); being handled
+    CONTACTED = "contacted", _("being handled")  # requester contacted (responded); being handled
     REPLIED = "replied", _("replied")  # the unit has replied; waiting for the evaluation
     CLOSED = "closed", _("closed")  # evaluated, or closed without an evaluation
     ANSWERED = "answered", _("answered")  # a consultation, answered directly

@@ -364,11 +364,11 @@ def asks_for_the_pole(world: World) -> ServiceCategory:
             "This text contains a character that is not allowed.",
         ),
         ({"channel": "fax"}, "channel", "Unknown channel: fax."),
-        ({"latitude": 91}, "lat", "This position is not on the earth."),
-        ({"latitude": "-90.000001"}, "lat", "This position is not on the earth."),
-        ({"longitude": "180.5"}, "long", "This position is not on the earth."),
+        ({"latitude": 91}, "lat", "This latitude or longitude is out of range."),
+        ({"latitude": "-90.000001"}, "lat", "This latitude or longitude is out of range."),
+        ({"longitude": "180.5"}, "long", "This latitude or longitude is out of range."),
         ({"latitude": "north"}, "lat", "Give the position as decimal degrees."),
-        ({"latitude": "NaN"}, "lat", "This position is not on the earth."),
+        ({"latitude": "NaN"}, "lat", "This latitude or longitude is out of range."),
         ({"address": "院" * 301}, "address", "This is longer than 300 characters."),
     ],
     ids=[
@@ -917,7 +917,7 @@ def test_only_an_order_in_hand_can_ask_for_more_time(world, status):
         actions.request_extension(
             demand, by=world.personas.handler, until=UNTIL, reason="需协调", now=LATER
         )
-    assert refused.value.message == "Only an order in hand can get more time."
+    assert refused.value.message == "Only an order signed for and not yet replied to can get more time."
     assert trace() == before
 
 

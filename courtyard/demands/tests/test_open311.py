@@ -616,7 +616,7 @@ def test_a_request_without_a_map_point_or_contact_is_taken(
         ({"address_id": "999"}, 400, "address_id is not the code of a known place."),
         ({"long": None}, 400, "Give lat and long together."),
         ({"lat": "北纬39度"}, 400, "lat: Give the position as decimal degrees."),
-        ({"long": "200"}, 400, "long: This position is not on the earth."),
+        ({"long": "200"}, 400, "long: This latitude or longitude is out of range."),
         ({"description": None}, 400, "description: This cannot be empty."),
         (
             {"description": "长" * 100_000},

@@ -1019,7 +1019,7 @@ BAD_INPUT = [
     ("evaluate", Status.CLOSED, "resident", {"resolved": "yes", "satisfaction": "satisfied"}, 409,
      "This demand is closed: that step is not possible now."),
     ("request-extension", Status.DISPATCHED, "handler", {"until": "2099-01-01", "reason": "x"},
-     409, "Only an order in hand can get more time."),
+     409, "Only an order signed for and not yet replied to can get more time."),
 ]  # fmt: skip
 
 
