@@ -175,7 +175,9 @@ def submit_demand(
         with transaction.atomic():
             demand.save()
     except IntegrityError as exc:  # the same key raced in: the other request won
-        raise Conflict(_("This demand was just submitted; it will not be submitted twice.")) from exc
+        raise Conflict(
+            _("This demand was just submitted; it will not be submitted twice.")
+        ) from exc
     record_event(
         by=by,
         verb="submit_demand",

@@ -202,10 +202,7 @@ def iso(moment: datetime) -> str:
 
 def events(demand: Demand) -> list[tuple[str, dict[str, Any]]]:
     """(verb, changes) of the demand's audit rows, oldest first."""
-    return [
-        (e.verb, e.changes)
-        for e in AuditEvent.objects.for_object(demand).order_by("pk")
-    ]
+    return [(e.verb, e.changes) for e in AuditEvent.objects.for_object(demand).order_by("pk")]
 
 
 def category(w: World, code: str, feedback_class: str, **fields: Any) -> ServiceCategory:
@@ -917,7 +914,10 @@ def test_only_an_order_in_hand_can_ask_for_more_time(world, status):
         actions.request_extension(
             demand, by=world.personas.handler, until=UNTIL, reason="需协调", now=LATER
         )
-    assert refused.value.message == "Only an order signed for and not yet replied to can get more time."
+    assert (
+        refused.value.message
+        == "Only an order signed for and not yet replied to can get more time."
+    )
     assert trace() == before
 
 
