@@ -60,8 +60,11 @@ checks: install-dev
 		trap 'rm -rf locale && mv $(VENV)/locale-saved locale' EXIT && \
 		$(MAKEMESSAGES) >/dev/null && $(BIN)/python scripts/check-translations
 
+# Browser tests run on their own, after the rest: their live server's threads then never
+# share a worker with other tests.
 test-sqlite: install-dev system-deps
-	DATABASE_URL=sqlite:///:memory: $(BIN)/pytest -n $(PYTEST_WORKERS) -q
+	DATABASE_URL=sqlite:///:memory: $(BIN)/pytest -n $(PYTEST_WORKERS) -q -m "not browser"
+	DATABASE_URL=sqlite:///:memory: $(BIN)/pytest -q -m browser
 
 test-postgres: install-dev
 	@scripts/ensure-postgres "$(TEST_POSTGRES_URL)"
