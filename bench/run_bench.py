@@ -217,9 +217,10 @@ def main() -> None:
     generate_seconds, generate_summary = (None, "") if args.reuse else build(args.scale)
     t = targets()
     active = Organization.objects.filter(is_active=True)  # what anonymous visitors see
+    # The same querysets and orders as the views and the API endpoints (the cursor must fit).
     deep_by_name = cursor_at(active, ("name", "pk"), 0.9)
     deep_in_city = cursor_at(active.within(t["city"]), ("place_path", "name", "pk"), 0.9)
-    deep_under_city = cursor_at(Place.objects.within(t["city"]), ("path",), 0.9)
+    deep_under_city = cursor_at(Place.objects.below(t["city"]), ("path", "pk"), 0.9)
     anonymous, staff = Client(), Client()
     staff.force_login(district_officer(t["district"]))
     pages = [(f"place page: {kind} ({p.name})", f"/places/{p.pk}/") for kind, p in t.items()]
