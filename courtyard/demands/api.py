@@ -39,7 +39,7 @@ from courtyard.demands.models import (
     ServiceCategory,
     Status,
 )
-from courtyard.organizations.models import Organization
+from courtyard.demands.routing import dispatch_candidates
 from courtyard.people.scopes import administers
 from courtyard.places.models import Place
 
@@ -453,7 +453,7 @@ def decline_demand(request: HttpRequest, demand_id: int, payload: ReasonIn) -> A
 )
 def merge_demand(request: HttpRequest, demand_id: int, payload: MergeIn) -> Any:
     demand = _allowed(request, demand_id, "demands.triage")
-    primary = Demand.objects.visible_to(request.user).filter(pk=payload.primary).first()
+    primary = Demand.objects.administered_by(request.user).filter(pk=payload.primary).first()
     if primary is None:  # a primary the caller cannot see is no primary for them
         raise BadInput(_("There is no such demand to merge into."), field="primary")
     return _one_out(request, actions.merge_demand(demand, by=request.user, primary=primary))
@@ -468,9 +468,7 @@ def dispatch_demand(request: HttpRequest, demand_id: int, payload: DispatchIn) -
     demand = _allowed(request, demand_id, "demands.triage")
     organization = None
     if payload.organization is not None:
-        organization = (
-            Organization.objects.visible_to(request.user).filter(pk=payload.organization).first()
-        )
+        organization = dispatch_candidates(demand).filter(pk=payload.organization).first()
         if organization is None:
             raise BadInput(_("There is no such unit."), field="organization")
     return _one_out(

@@ -178,18 +178,16 @@ class Satisfaction(models.TextChoices):
 
 class DemandQuerySet(models.QuerySet["Demand"]):
     def visible_to(self, user: Any) -> DemandQuerySet:
-        """A requester sees their own demands (and the primary a duplicate of theirs was
-        merged into); staff see those within the places they administer; a unit's handlers
-        see those dispatched to their unit."""
+        """A requester sees their own demands (a merged one shows its primary's number and
+        status, not the primary's content); staff see those within the places they
+        administer; a unit's handlers see those dispatched to their unit."""
         from courtyard.organizations.models import handled_organizations
         from courtyard.people.scopes import staff_scope_q
 
         if not getattr(user, "is_authenticated", False):
             return self.none()
-        followed = Demand.objects.filter(requester=user, primary__isnull=False).values("primary")
         return self.filter(
             Q(requester=user)
-            | Q(pk__in=followed)
             | staff_scope_q(user, "place_path")
             | Q(assignee__in=handled_organizations(user).values("pk"))
         )
@@ -206,6 +204,14 @@ class DemandQuerySet(models.QuerySet["Demand"]):
             staff_scope_q(user, "place_path")
             | Q(assignee__in=handled_organizations(user).values("pk"))
         )
+
+    def administered_by(self, user: Any) -> DemandQuerySet:
+        """Demands within the places `user` administers (staff), nothing else."""
+        from courtyard.people.scopes import staff_scope_q
+
+        if not getattr(user, "is_authenticated", False):
+            return self.none()
+        return self.filter(staff_scope_q(user, "place_path"))
 
     def within(self, place: Place) -> DemandQuerySet:
         low, high = path_range(place.path)

@@ -3,11 +3,21 @@ up the category tree; the district's fallback row when nothing more specific mat
 
 from __future__ import annotations
 
-from django.db.models import Q
+from typing import Any
+
+from django.db.models import Q, QuerySet
 
 from courtyard.demands.models import Responsibility, ServiceCategory
 from courtyard.organizations.models import Organization
-from courtyard.places.models import Place, path_ids
+from courtyard.places.models import SEGMENT, Place, path_ids, path_range
+
+
+def dispatch_candidates(demand: Any) -> QuerySet[Organization]:
+    """The units a demand may be dispatched to by hand: the active organizations seated
+    within its district (its departments and the units of its streets). Pages and the API
+    accept no other: a unit elsewhere would see the requester."""
+    low, high = path_range(demand.place_path[: 2 * SEGMENT])
+    return Organization.objects.filter(is_active=True, place_path__gte=low, place_path__lt=high)
 
 
 def category_chain(category: ServiceCategory) -> list[int]:

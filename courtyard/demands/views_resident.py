@@ -46,16 +46,15 @@ from courtyard.demands.forms_resident import (
     NoFieldsForm,
     ReasonForm,
     ReplyForm,
-    district_path,
     leaf_categories,
     new_idempotency_key,
     search_places,
     search_term,
 )
 from courtyard.demands.models import TRANSITIONS, Channel, Demand, ServiceCategory, Status
+from courtyard.demands.routing import dispatch_candidates
 from courtyard.demands.similar import similar_for
 from courtyard.organizations.models import Organization
-from courtyard.places.models import path_range
 
 # ── The steps a viewer may take on a demand's page ───────────────────────────────────────
 
@@ -203,23 +202,19 @@ def _visible_demand(request: AuthedRequest, pk: int) -> Demand:
     )
 
 
-def _unit_candidates(demand: Demand) -> Any:
-    """Active organizations seated within the demand's district."""
-    low, high = path_range(district_path(demand.place))
-    return Organization.objects.filter(is_active=True, place_path__gte=low, place_path__lt=high)
-
-
 def _form_kwargs(step: Step, request: AuthedRequest, demand: Demand) -> dict[str, Any]:
     kwargs: dict[str, Any] = {"slug": step.slug}
     if step.form is MergeForm:
-        kwargs["candidates"] = Demand.objects.visible_to(request.user).exclude(pk=demand.pk)
+        # Only demands this person administers: merging makes the duplicate's requester
+        # follow the primary.
+        kwargs["candidates"] = Demand.objects.administered_by(request.user).exclude(pk=demand.pk)
     elif step.form is DispatchForm:
-        kwargs["candidates"] = _unit_candidates(demand)
+        kwargs["candidates"] = dispatch_candidates(demand)
     return kwargs
 
 
 def _listed_units(request: AuthedRequest, demand: Demand) -> list[Organization]:
-    qs = _unit_candidates(demand)
+    qs = dispatch_candidates(demand)
     unit_q = search_term(request.GET.get("unit_q"))
     if unit_q:
         qs = qs.filter(name__startswith=unit_q)

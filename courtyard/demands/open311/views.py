@@ -63,7 +63,6 @@ POSTED_AS = {
     "requester_name": "first_name/last_name",
     "requester_phone": "phone",
 }
-MOBILE = re.compile(r"(?<![0-9])1[3-9][0-9]{9}(?![0-9])")
 
 
 class Open311Error(Exception):
@@ -194,20 +193,15 @@ def service_definition(request: HttpRequest, fmt: str, service_code: str) -> Htt
 # ── Service requests: public fields only ──────────────────────────────────────────────────
 
 
-def _scrub(text: str, demand: Demand) -> str:
-    """Free text shown to the public, without the requester's name or phone or any mobile
-    number (a unit's reply may quote them)."""
-    for secret in (demand.requester_name, demand.requester_phone):
-        if secret and len(secret) >= 2:
-            text = text.replace(secret, "***")
-    return MOBILE.sub("***", text)
-
-
 def _status_notes(demand: Demand) -> str:
     if demand.status == Status.MERGED and demand.primary_id:
         return _("Merged into request %(id)s.") % {"id": demand.primary_id}
-    if demand.status in (Status.REPLIED, Status.CLOSED) and demand.reply:
-        return _scrub(demand.reply, demand)
+    # Never the unit's free-text reply: it may quote the requester in ways no pattern
+    # catches ("王女士 138-0013-8000"). A fixed sentence says where the request stands.
+    if demand.status == Status.REPLIED:
+        return _("The responsible unit has replied.")
+    if demand.status == Status.CLOSED:
+        return _("Handled and closed.")
     return ""
 
 
@@ -225,7 +219,7 @@ def _request(demand: Demand) -> dict[str, Any]:
         "requested_datetime": w3c(demand.submitted_at),
         "updated_datetime": w3c(max(stamps)),
         "expected_datetime": w3c(demand.feedback_due_at),
-        "address": _scrub(demand.address, demand) or demand.place.display_name,
+        "address": demand.place.display_name,  # not the free-text address: it may name a flat
         "address_id": demand.place.code,
         "zipcode": "",
         "lat": float(demand.latitude) if demand.latitude is not None else None,
