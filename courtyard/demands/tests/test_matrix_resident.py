@@ -18,21 +18,26 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from django.apps import apps
 from django.urls import resolve
 
 from conftest import City, Personas
-from courtyard.core.models import AuditEvent
 from courtyard.demands import actions, urls_resident
 from courtyard.demands.models import Demand, Status
 from courtyard.demands.tests.conftest import Catalogue
+from courtyard.demands.tests.matrix import (
+    LOGIN,
+    MISSING,
+    PERSONAS,
+    REDIRECT,
+    Expect,
+    assert_status,
+    audited,
+    db_state,
+    statuses,
+)
 from courtyard.demands.tests.test_pages_resident import advance
 from courtyard.people.models import User
 
-PERSONAS = ("here", "above", "sibling", "resident", "handler", "stranger", "anonymous")
-LOGIN = "302 to login"
-REDIRECT = "302 elsewhere"
-MISSING = 999_999
 # States of their own: signed for with more time asked; dispatched, then returned by the unit.
 EXTENSION_PENDING = "extension-pending"
 RETURNED = "returned"
@@ -73,36 +78,11 @@ def build_world(city: City, personas: Personas, catalogue: Catalogue, state: str
     return World(city, personas, catalogue, demand, other)
 
 
-VOLATILE = {"last_login", "last_used_at"}
-STATE_APPS = ("core", "places", "people", "organizations", "demands")
-
-
-def db_state() -> dict[str, list[tuple[Any, ...]]]:
-    state = {}
-    for label in STATE_APPS:
-        for model in apps.get_app_config(label).get_models():
-            names = [f.attname for f in model._meta.concrete_fields if f.attname not in VOLATILE]
-            state[model._meta.label] = list(model.objects.order_by("pk").values_list(*names))
-    return state
-
-
-def audited(verb: str, user: User | None) -> bool:
-    return AuditEvent.objects.filter(verb=verb, actor=user).exists()
-
-
 def now_status(w: World) -> str:
     return Demand.objects.get(pk=w.demand.pk).status
 
 
 # ── Cases ─────────────────────────────────────────────────────────────────────────────────
-
-Expect = int | str
-
-
-def statuses(default: Expect, **overrides: Expect) -> dict[str, Expect]:
-    unknown = set(overrides) - set(PERSONAS)
-    assert not unknown, unknown
-    return {persona: overrides.get(persona, default) for persona in PERSONAS}
 
 
 LOGGED_IN = statuses(200, anonymous=LOGIN)
@@ -243,17 +223,6 @@ def _params() -> list[Any]:
 
 
 # ── Running a case ────────────────────────────────────────────────────────────────────────
-
-
-def assert_status(response: Any, expected: Expect) -> None:
-    location = response.get("Location", "")
-    if expected == LOGIN:
-        assert (response.status_code, location.partition("?")[0]) == (302, "/accounts/login/")
-    elif expected == REDIRECT:
-        assert response.status_code == 302
-        assert not location.startswith("/accounts/login/")
-    else:
-        assert response.status_code == expected, location
 
 
 @pytest.mark.parametrize(("case", "persona"), _params())

@@ -16,17 +16,21 @@ from datetime import date
 from typing import Any
 
 import pytest
-from django.urls import URLPattern, URLResolver, get_resolver, resolve, reverse
+from django.urls import URLPattern, URLResolver, get_resolver, resolve
 
 from conftest import City, Personas
 from courtyard.core.models import AuditEvent
 from courtyard.demands.models import DemandTally
 from courtyard.demands.tests.conftest import Catalogue
+from courtyard.demands.tests.matrix import (
+    LOGIN,
+    MISSING,
+    PERSONAS,
+    Expect,
+    assert_status,
+    statuses,
+)
 from courtyard.people.models import User
-
-PERSONAS = ("here", "above", "sibling", "resident", "handler", "stranger", "anonymous")
-LOGIN = "302 to login"
-MISSING = 999_999
 
 
 @dataclass
@@ -47,15 +51,6 @@ def world(city: City, personas: Personas, catalogue: Catalogue) -> World:
     for org in (city.unit, city.sibling_unit, catalogue.department):
         DemandTally.objects.create(month=march, organization=org, dispatched=2, evaluated=1)
     return World(city, personas, catalogue)
-
-
-Expect = int | str
-
-
-def statuses(default: Expect, **overrides: Expect) -> dict[str, Expect]:
-    unknown = set(overrides) - set(PERSONAS)
-    assert not unknown, unknown
-    return {p: overrides.get(p, default) for p in PERSONAS}
 
 
 @dataclass(frozen=True)
@@ -154,14 +149,6 @@ def _params() -> Iterator[Any]:
     for case in CASES:
         for persona in PERSONAS:
             yield pytest.param(case, persona, id=f"{case.label}-{persona}")
-
-
-def assert_status(response: Any, expected: Expect) -> None:
-    if expected == LOGIN:
-        location = response.get("Location", "")
-        assert (response.status_code, location.partition("?")[0]) == (302, reverse("people:login"))
-    else:
-        assert response.status_code == expected, response.get("Location")
 
 
 def trace() -> tuple[int, list[tuple[Any, ...]]]:

@@ -16,20 +16,25 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from django.apps import apps
 from django.test import Client
-from django.urls import resolve, reverse
+from django.urls import resolve
 
 from conftest import City, Personas
 from courtyard.core.models import AuditEvent
 from courtyard.demands import actions, urls_staff
 from courtyard.demands.models import Demand, Status
 from courtyard.demands.tests.conftest import Catalogue
+from courtyard.demands.tests.matrix import (
+    LOGIN,
+    PERSONAS,
+    REDIRECT,
+    Expect,
+    assert_status,
+    audited,
+    db_state,
+    statuses,
+)
 from courtyard.people.models import User
-
-PERSONAS = ("here", "above", "sibling", "resident", "handler", "stranger", "anonymous")
-LOGIN = "302 to login"
-REDIRECT = "302 elsewhere"
 
 
 @dataclass
@@ -71,32 +76,6 @@ def world(city: City, personas: Personas, catalogue: Catalogue) -> World:
         reason="等配件",
     )
     return World(city, personas, catalogue, waiting, dispatched, extended)
-
-
-VOLATILE = {"last_login", "last_used_at"}
-STATE_APPS = ("core", "places", "people", "organizations", "demands")
-
-
-def db_state() -> dict[str, list[tuple[Any, ...]]]:
-    state = {}
-    for label in STATE_APPS:
-        for model in apps.get_app_config(label).get_models():
-            names = [f.attname for f in model._meta.concrete_fields if f.attname not in VOLATILE]
-            state[model._meta.label] = list(model.objects.order_by("pk").values_list(*names))
-    return state
-
-
-def audited(verb: str, user: User | None) -> bool:
-    return AuditEvent.objects.filter(verb=verb, actor=user).exists()
-
-
-Expect = int | str
-
-
-def statuses(default: Expect, **overrides: Expect) -> dict[str, Expect]:
-    unknown = set(overrides) - set(PERSONAS)
-    assert not unknown, unknown
-    return {persona: overrides.get(persona, default) for persona in PERSONAS}
 
 
 STAFF = statuses(404, here=200, above=200, sibling=200, anonymous=LOGIN)
@@ -196,18 +175,6 @@ def _params() -> Iterator[Any]:
     for case in CASES:
         for persona in PERSONAS:
             yield pytest.param(case, persona, id=f"{case.ident}-{persona}")
-
-
-def assert_status(response: Any, expected: Expect) -> None:
-    login = reverse("people:login")
-    location = response.get("Location", "")
-    if expected == LOGIN:
-        assert (response.status_code, location.partition("?")[0]) == (302, login)
-    elif expected == REDIRECT:
-        assert response.status_code == 302
-        assert not location.startswith(login)
-    else:
-        assert response.status_code == expected, location
 
 
 @pytest.mark.parametrize(("case", "persona"), list(_params()))
