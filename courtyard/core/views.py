@@ -28,6 +28,11 @@ AUDITED_MODELS = {
     "organizations.dualreport",
     "demands.demand",
     "demands.whistle",
+    "councils.council",
+    "councils.proposal",
+    "councils.meeting",
+    "councils.vote",
+    "councils.resolution",
 }
 
 

@@ -1,0 +1,64 @@
+"""What every council action shares: clean text, the clock, the audit row, locking."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from courtyard.core.audit import record_event
+from courtyard.core.errors import BadInput, Conflict
+
+TITLE_MAX = 200
+TEXT_MAX = 5000
+
+
+def now_or(now: datetime | None) -> datetime:
+    return now or timezone.now()
+
+
+def locked[M: models.Model](obj: M) -> M:
+    """The row again, locked for the rest of the transaction (a fresh read)."""
+    return type(obj)._default_manager.select_for_update().get(pk=obj.pk)
+
+
+def clean_text(
+    value: str | None, field: str, *, limit: int = TEXT_MAX, required: bool = True
+) -> str:
+    """Trimmed text within `limit` characters; refuses NUL (PostgreSQL cannot store it)."""
+    value = (value or "").strip()
+    if "\x00" in value:
+        raise BadInput(_("This text contains a character that is not allowed."), field=field)
+    if required and not value:
+        raise BadInput(_("This cannot be empty."), field=field)
+    if len(value) > limit:
+        raise BadInput(
+            _("This is longer than %(limit)d characters.") % {"limit": limit}, field=field
+        )
+    return value
+
+
+def require_status(obj: Any, allowed: set[str] | frozenset[str], message: str) -> None:
+    """Refuse (409) unless `obj.status` is one of `allowed`."""
+    if obj.status not in allowed:
+        raise Conflict(message % {"status": obj.get_status_display()})
+
+
+def log(obj: models.Model, *, by: Any, verb: str, at: datetime, **changes: list[Any] | Any) -> None:
+    """One audit row for `obj` at its place. `changes` are [old, new] pairs or new values."""
+    pairs = {
+        key: value if isinstance(value, list) else [None, value]
+        for key, value in changes.items()
+        if value is not None
+    }
+    record_event(
+        by=by,
+        verb=verb,
+        target=obj,
+        changes=pairs,
+        place_path=getattr(obj, "place_path", ""),
+        at=at,
+    )
