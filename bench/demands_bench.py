@@ -9,10 +9,14 @@ grids, 60,000 buildings, 2,000 units), then
 1. the generator: `--generate` demands (100,000) with `demands.generator.make_demands`
    — Demand and Dispatch rows in bulk — timed apart from `rebuild_demand_rates`, which
    it runs at the end; the 1,000,000 figure is extrapolated linearly (ten times);
-2. the import: `--import-rows` hotline orders (2,000) written to a CSV with their full
+2. the import: `--import-rows` hotline orders (20,000) written to a CSV with their full
    histories (most closed and rated, some in hand, some answered directly), imported with
-   `courtyard import_demands`' code path (every row replayed through the actions in its
-   own savepoint), then imported again (all rows already there).
+   `courtyard import_demands`' code path (the bulk path: rows checked and planned a batch
+   at a time while a writer thread commits the batch before), then imported again (all
+   rows already there). Afterwards, untimed, the rates' rollup is compared with what
+   `rebuild_demand_rates` gives (they must agree).
+   With `--generate 0` the catalogue and the responsibility table are made on their own
+   (`make_demands` of 0 demands), so the import can be timed alone.
 
 The machine's other load shows in the figures: `uptime` is printed before and after.
 """
@@ -37,7 +41,7 @@ sys.path.insert(0, str(ROOT))
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--generate", type=int, default=100_000, help="demands to generate")
-    parser.add_argument("--import-rows", type=int, default=2_000, help="rows to import")
+    parser.add_argument("--import-rows", type=int, default=20_000, help="rows to import")
     parser.add_argument("--json", type=Path, help="also write the figures to this JSON file")
     return parser.parse_args()
 
@@ -168,25 +172,58 @@ def write_orders(path: Path, rows: int) -> None:
             writer.writerow(row)
 
 
-def bench_import(rows: int) -> dict[str, float]:
-    from courtyard.demands.importer import import_demands
+def prepare_routing() -> None:
+    """The catalogue and the responsibility table, when the generator did not run."""
+    from django.db import transaction
 
+    from courtyard.demands.generator import make_demands
+    from courtyard.demands.models import Responsibility
+    from courtyard.places.models import Place
+
+    if Responsibility.objects.exists():
+        return
+    root = Place.objects.get(code="990000000000")
+    with transaction.atomic():
+        make_demands(random.Random(1), root, 0)
+
+
+def tally_rows() -> list[tuple[object, ...]]:
+    from courtyard.demands.models import DemandTally
+    from courtyard.demands.scores import COUNT_FIELDS
+
+    fields = ["month", "place_id", "organization_id", *COUNT_FIELDS]
+    return sorted(DemandTally.objects.values_list(*fields), key=repr)
+
+
+def bench_import(rows: int) -> dict[str, object]:
+    from courtyard.demands.importer import import_demands
+    from courtyard.demands.rebuild import rebuild_demand_rates
+
+    prepare_routing()
     path = OUT / "orders.csv"
     write_orders(path, rows)
+    load_before = load()
     started = time.perf_counter()
     result = import_demands(path)
     first = time.perf_counter() - started
+    load_between = load()
     assert result.created == rows, result.errors[:5]
     started = time.perf_counter()
     again = import_demands(path)
     second = time.perf_counter() - started
     assert again.existing == rows
+    kept = tally_rows()
+    rebuild_demand_rates()
+    assert tally_rows() == kept, "the import's rollup differs from rebuild_demand_rates"
     return {
         "rows": rows,
-        "seconds": round(first, 1),
+        "seconds": round(first, 2),
         "rows_per_second": round(rows / first),
         "again_seconds": round(second, 2),
         "again_rows_per_second": round(rows / second),
+        "tallies_equal_rebuild": True,
+        "load_before": load_before,
+        "load_after_first": load_between,
     }
 
 

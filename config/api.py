@@ -17,7 +17,9 @@ from ninja.errors import AuthenticationError, ValidationError
 from courtyard.core.api import UnicodeJSONRenderer
 from courtyard.core.errors import DomainError
 from courtyard.core.validation import describe
+from courtyard.councils.api import router as councils_router
 from courtyard.demands.api import router as demands_router
+from courtyard.notifications.api import router as notifications_router
 from courtyard.organizations.api import router as organizations_router
 from courtyard.people.api import router as people_router
 from courtyard.places.api import router as places_router
@@ -33,6 +35,8 @@ api.add_router("/", people_router)
 api.add_router("/places", places_router)
 api.add_router("/", organizations_router)
 api.add_router("/", demands_router)
+api.add_router("/", councils_router)
+api.add_router("/", notifications_router)
 
 
 @api.exception_handler(DomainError)

@@ -59,12 +59,14 @@ INSTALLED_APPS = [
     "rules.apps.AutodiscoverRulesConfig",
     "axes",
     "ninja",
+    "django_tasks_db",
     "courtyard.core",
     "courtyard.places",
     "courtyard.people",
     "courtyard.organizations",
     "courtyard.demands",
     "courtyard.councils",
+    "courtyard.notifications",
     "courtyard.demo",
 ]
 
@@ -100,6 +102,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "courtyard.core.context_processors.display",
+                "courtyard.notifications.context_processors.unread_badge",
             ],
         },
     },
@@ -160,6 +163,25 @@ try:
 except json.JSONDecodeError as exc:
     raise RuntimeError(f"DEMANDS_JSON is not valid JSON: {exc}") from exc
 
+# The charter defaults of new councils: a JSON object over courtyard/councils/conf.py, e.g.
+# COUNCILS_JSON='{"NOTICE_DAYS": 7, "OBJECTION_THRESHOLD": 10}'.
+try:
+    COUNCILS = json.loads(env_str("COUNCILS_JSON", "{}"))
+except json.JSONDecodeError as exc:
+    raise RuntimeError(f"COUNCILS_JSON is not valid JSON: {exc}") from exc
+
+# Background work (django.tasks): "database" keeps the queue in the database
+# (django-tasks-db; run `courtyard db_worker`), "immediate" runs each task at once in the
+# process that enqueues it (no worker: small installs, tests).
+TASK_BACKENDS = {
+    "database": "django_tasks_db.DatabaseBackend",
+    "immediate": "django.tasks.backends.immediate.ImmediateBackend",
+}
+TASKS_BACKEND = env_str("TASKS_BACKEND", "database")
+if TASKS_BACKEND not in TASK_BACKENDS:
+    raise RuntimeError(f"TASKS_BACKEND must be one of {', '.join(TASK_BACKENDS)}.")
+TASKS = {"default": {"BACKEND": TASK_BACKENDS[TASKS_BACKEND], "QUEUES": ["default"]}}
+
 LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", _("Simplified Chinese")), ("en", _("English"))]
 LOCALE_PATHS = [BASE_DIR / "locale"]
@@ -179,7 +201,9 @@ STORAGES = {
         else "whitenoise.storage.CompressedManifestStaticFilesStorage"
     },
 }
-MEDIA_ROOT = VAR_DIR / "media"
+# Uploaded files (demand photos). Never served as static media: no MEDIA_URL route exists;
+# `demands:photo` streams a photo to those who may see its demand.
+MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(VAR_DIR / "media")))
 
 REDIS_URL = env_str("REDIS_URL", "")
 CACHES = {

@@ -14,6 +14,7 @@ urlpatterns = [
     path("organizations/", include("courtyard.organizations.urls")),
     path("demands/", include("courtyard.demands.urls")),
     path("councils/", include("courtyard.councils.urls")),
+    path("notifications/", include("courtyard.notifications.urls")),
     path("open311/v2/", include("courtyard.demands.urls_open311")),
     path("accounts/", include("courtyard.people.urls")),
     path("", include("courtyard.core.urls")),

@@ -12,15 +12,18 @@ if TYPE_CHECKING:
     from courtyard.people.models import User
 
 
+def is_local(request: HttpRequest, target: str) -> bool:
+    """Is `target` a path on this site (not another host, not a scheme-relative URL)?"""
+    is_path = target.startswith("/") and not target.startswith("//")
+    return is_path and url_has_allowed_host_and_scheme(
+        target, {request.get_host()}, request.is_secure()
+    )
+
+
 def safe_next(request: HttpRequest, default: str) -> str:
     """The `next` parameter if it points back into this site, otherwise `default`."""
     target = request.POST.get("next") or request.GET.get("next") or ""
-    is_path = target.startswith("/") and not target.startswith("//")
-    if is_path and url_has_allowed_host_and_scheme(
-        target, {request.get_host()}, request.is_secure()
-    ):
-        return target
-    return default
+    return target if is_local(request, target) else default
 
 
 class Request(HttpRequest):

@@ -36,6 +36,7 @@ class CouncilsConfig(AppConfig):
                 "attendance_recorded": _("recorded attendance"),
                 "debate_started": _("opened the debate"),
                 "floor_given": _("gave the floor"),
+                "speech_ended": _("ended a speech"),
                 "motion_deferred": _("deferred a motion"),
                 "meeting_closed": _("closed the meeting"),
                 "meeting_cancelled": _("cancelled the meeting"),

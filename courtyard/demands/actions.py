@@ -8,10 +8,12 @@ action raises a DomainError and changes nothing. Who may call which action is de
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -19,6 +21,7 @@ from django.utils.translation import gettext as _
 from courtyard.core.audit import record_event
 from courtyard.core.errors import BadInput, Conflict
 from courtyard.core.text import localized_name
+from courtyard.demands import photos as demand_photos
 from courtyard.demands import rates
 from courtyard.demands.clock import add_time
 from courtyard.demands.conf import demand_settings
@@ -32,6 +35,7 @@ from courtyard.demands.models import (
     Status,
 )
 from courtyard.demands.routing import responsible_unit
+from courtyard.notifications import events as notices
 from courtyard.organizations.models import Organization
 from courtyard.places.models import Place
 
@@ -97,6 +101,18 @@ def _coordinate(value: Any, field: str, limit: int) -> Decimal | None:
     return number.quantize(Decimal("0.000001"))
 
 
+def _check_point(place: Place, latitude: Decimal | None, longitude: Decimal | None) -> None:
+    """A map point must lie in the place's bounding box, or in its nearest ancestor's when
+    the place has none (one query); a tree without boxes accepts every point."""
+    if latitude is None or longitude is None:
+        return
+    holder = place.box_holder()
+    if holder is not None and not holder.box_contains(latitude, longitude):
+        raise BadInput(
+            _("This point is outside %(place)s.") % {"place": holder.display_name}, field="lat"
+        )
+
+
 def _check_attributes(category: ServiceCategory, answers: dict[str, Any]) -> dict[str, Any]:
     """Keep the answers to the category's extra questions; refuse a missing required one."""
     cleaned = {}
@@ -136,9 +152,14 @@ def submit_demand(
     idempotency_key: str | None = None,
     external_id: str | None = None,
     submitted_at: datetime | None = None,
+    photos: Sequence[UploadedFile] = (),
 ) -> Demand:
     """Raise a demand. A retried submission with the same idempotency key (or hotline order
-    number) returns the demand the first one created and creates nothing."""
+    number) returns the demand the first one created and creates nothing.
+
+    Everything is checked before anything is written — the text, a map point against the
+    place's box, every photo's content — so that a refusal stores nothing: no demand, no
+    photo row, no file. The photos are written last (see demands.photos)."""
     for field, value in (("idempotency_key", idempotency_key), ("external_id", external_id)):
         if value:
             existing = Demand.objects.filter(**{field: value}).first()
@@ -149,6 +170,9 @@ def submit_demand(
     if not category.is_active:
         raise BadInput(_("This service category is no longer in use."), field="category")
     description = _text(description, "description", limit=DESCRIPTION_MAX)
+    point = _coordinate(latitude, "lat", 90), _coordinate(longitude, "long", 180)
+    _check_point(place, *point)
+    checked_photos = demand_photos.check_photos(photos)
     demand = Demand(
         channel=channel,
         place=place,
@@ -159,8 +183,8 @@ def submit_demand(
         public_summary=f"{category.name} · {place.name}"[:200],
         attributes=_check_attributes(category, attributes or {}),
         address=_text(address, "address", required=False, limit=300),
-        latitude=_coordinate(latitude, "lat", 90),
-        longitude=_coordinate(longitude, "long", 180),
+        latitude=point[0],
+        longitude=point[1],
         requester=requester,
         requester_name=_text(requester_name, "requester_name", required=False, limit=100)
         or (getattr(requester, "display_name", "") or ""),
@@ -178,14 +202,18 @@ def submit_demand(
         raise Conflict(
             _("This demand was just submitted; it will not be submitted twice.")
         ) from exc
+    changes: dict[str, list[Any]] = {"status": [None, Status.SUBMITTED], "channel": [None, channel]}
+    if checked_photos:
+        changes["photos"] = [None, len(checked_photos)]
     record_event(
         by=by,
         verb="submit_demand",
         target=demand,
-        changes={"status": [None, Status.SUBMITTED], "channel": [None, channel]},
+        changes=changes,
         place_path=demand.place_path,
         at=demand.submitted_at,
     )
+    demand_photos.store_photos(demand, checked_photos, by=by)
     return demand
 
 
@@ -208,6 +236,7 @@ def answer_demand(demand: Demand, *, by: Any, answer: str, now: datetime | None 
     demand.answer, demand.closed_at, demand.due_at = answer, _now(now), None
     demand.save()
     _log(demand, by=by, verb="answer_demand", old=old, new=new, at=demand.closed_at, note=answer)
+    notices.demand_to_requester(demand, verb="demand_answered", by=by)
     return demand
 
 
@@ -221,6 +250,7 @@ def decline_demand(demand: Demand, *, by: Any, reason: str, now: datetime | None
     demand.decline_reason, demand.closed_at, demand.due_at = reason, _now(now), None
     demand.save()
     _log(demand, by=by, verb="decline_demand", old=old, new=new, at=demand.closed_at, note=reason)
+    notices.demand_to_requester(demand, verb="demand_declined", by=by)
     return demand
 
 
@@ -292,6 +322,7 @@ def dispatch_demand(
     )
     rates.record_dispatch(dispatch)
     _log(demand, by=by, verb="dispatch_demand", old=old, new=new, at=at, unit=organization.pk)
+    notices.demand_to_unit(demand, verb="demand_dispatched", by=by)
     return demand
 
 
@@ -420,6 +451,8 @@ def decide_extension(
         },
         place_path=demand.place_path,
     )
+    verb = "extension_approved" if approve else "extension_refused"
+    notices.demand_to_unit(demand, verb=verb, by=by)
     return demand
 
 
@@ -434,6 +467,7 @@ def reply_demand(demand: Demand, *, by: Any, reply: str, now: datetime | None = 
     demand.extension_requested_until, demand.extension_reason = None, ""  # moot once replied
     demand.save()
     _log(demand, by=by, verb="reply_demand", old=old, new=new, at=demand.replied_at, note=reply)
+    notices.demand_to_requester(demand, verb="demand_replied", by=by)
     return demand
 
 

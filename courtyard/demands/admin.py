@@ -5,7 +5,13 @@ from typing import Any
 from django.contrib import admin
 from django.http import HttpRequest
 
-from courtyard.demands.models import Demand, Open311Client, Responsibility, ServiceCategory
+from courtyard.demands.models import (
+    Demand,
+    DemandPhoto,
+    Open311Client,
+    Responsibility,
+    ServiceCategory,
+)
 
 
 @admin.register(ServiceCategory)
@@ -36,6 +42,25 @@ class DemandAdmin(admin.ModelAdmin):
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
         return [f.name for f in Demand._meta.fields]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(DemandPhoto)
+class DemandPhotoAdmin(admin.ModelAdmin):
+    """Read-only, and without the files: the admin has no business linking to them (they
+    are served only by `demands:photo`, to those who may see the demand)."""
+
+    list_display = ["pk", "demand", "content_type", "width", "height", "size", "created_at"]
+    exclude = ["file", "thumbnail"]
+    raw_id_fields = ["demand", "uploaded_by"]
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
+        return [f.name for f in DemandPhoto._meta.fields if f.name not in self.exclude]
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False

@@ -33,6 +33,13 @@ DEFAULTS: dict[str, Any] = {
     "ESCALATION_HOURS": [24, 48],
     # Whistles: minutes to report on site, by whistle type.
     "WHISTLE_REPORT_MINUTES": {"routine": 30, "crunch": 30, "emergency": 30},
+    # Photos a demand may carry at intake, the largest file accepted (bytes), the largest
+    # side kept (a larger photo is scaled down when it is re-encoded) and the most pixels
+    # a file may declare (a "decompression bomb" is refused before it is decoded).
+    "PHOTOS_MAX": 3,
+    "PHOTO_MAX_BYTES": 5 * 1024 * 1024,
+    "PHOTO_MAX_SIDE": 2048,
+    "PHOTO_MAX_PIXELS": 40_000_000,
 }
 
 
@@ -48,6 +55,10 @@ class DemandSettings:
     working_days: bool = False
     escalation_hours: tuple[int, ...] = (24, 48)
     whistle_report_minutes: dict[str, int] = field(default_factory=dict)
+    photos_max: int = 3
+    photo_max_bytes: int = 5 * 1024 * 1024
+    photo_max_side: int = 2048
+    photo_max_pixels: int = 40_000_000
 
     def feedback_time(self, feedback_class: str) -> timedelta:
         return timedelta(hours=self.feedback_hours[feedback_class])
@@ -68,4 +79,8 @@ def demand_settings() -> DemandSettings:
         working_days=bool(merged["WORKING_DAYS"]),
         escalation_hours=tuple(int(h) for h in merged["ESCALATION_HOURS"]),
         whistle_report_minutes={k: int(v) for k, v in merged["WHISTLE_REPORT_MINUTES"].items()},
+        photos_max=int(merged["PHOTOS_MAX"]),
+        photo_max_bytes=int(merged["PHOTO_MAX_BYTES"]),
+        photo_max_side=int(merged["PHOTO_MAX_SIDE"]),
+        photo_max_pixels=int(merged["PHOTO_MAX_PIXELS"]),
     )

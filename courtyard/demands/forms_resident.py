@@ -18,6 +18,7 @@ from django.utils.translation import gettext_lazy as _
 from courtyard.core.text import localized_name
 from courtyard.demands.actions import DESCRIPTION_MAX, TEXT_MAX
 from courtyard.demands.models import Demand, Satisfaction, ServiceCategory
+from courtyard.demands.photos import photos_field
 from courtyard.organizations.models import Organization
 from courtyard.places.models import SEGMENT, Place, PlaceKind, path_range, prefix_range
 
@@ -200,6 +201,7 @@ class DemandForm(forms.Form):
         self.question_codes: list[str] = []
         if chosen_category is not None:
             self._add_questions(chosen_category)
+        self.fields["photos"] = photos_field()
 
     def _add_questions(self, category: ServiceCategory) -> None:
         for question in category.attributes:
@@ -289,12 +291,33 @@ class DemandForm(forms.Form):
             return None
         return place
 
+    def similar_query(self) -> tuple[str, Place, ServiceCategory] | None:
+        """(description, place, category) to look for similar demands with, read from a
+        bound form as far as it is filled in (its errors are not shown: see
+        views_resident.demand_create); None until all three are there."""
+        self.is_valid()
+        data = self.cleaned_data
+        text, place, category = data.get("description"), data.get("place"), data.get("category")
+        if text and isinstance(place, Place) and isinstance(category, ServiceCategory):
+            return text, place, category
+        return None
+
+    def values_as_sent(self) -> dict[str, Any]:
+        """The bound form's raw values, as `initial` for a fresh unbound form that shows
+        them without errors (photos cannot be sent back to a browser)."""
+        return {
+            name: self.data.get(name)
+            for name in self.fields
+            if name != "photos" and self.data.get(name) not in (None, "")
+        }
+
     def submission(self) -> dict[str, Any]:
         """Keyword arguments for actions.submit_demand."""
         data = self.cleaned_data
         return {
             "category": data["category"],
             "place": data["place"],
+            "photos": data.get("photos") or [],
             "description": data["description"],
             "address": data["address"],
             "latitude": data["latitude"],

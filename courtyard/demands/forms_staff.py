@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy as _
 
 from courtyard.core.text import localized_name
 from courtyard.demands.models import Channel, ServiceCategory, Status
+from courtyard.demands.photos import photos_field
 from courtyard.organizations.models import Organization
 from courtyard.people.scopes import administers
 from courtyard.places.models import Place
@@ -262,6 +263,9 @@ class RecordDemandForm(forms.Form):
         self.question_codes: list[str] = []
         for question in self.chosen.attributes if self.chosen else []:
             self._add_question(question)
+        # Photos the requester handed over (a grid patrol's own): not part of the
+        # idempotency key, which `submission()` feeds (see views_staff._record_key).
+        self.fields["photos"] = photos_field()
 
     def _add_question(self, question: dict[str, Any]) -> None:
         code = str(question.get("code", ""))

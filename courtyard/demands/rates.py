@@ -10,10 +10,12 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
+from django.db import connection
 from django.db.models import F
 from django.utils import timezone
 
 from courtyard.demands.models import Demand, DemandTally, Dispatch, Satisfaction
+from courtyard.demands.scores import COUNT_FIELDS
 from courtyard.places.models import ADMINISTRATIVE_KINDS, Place, path_ids
 
 
@@ -41,6 +43,52 @@ def bump(month: date, *, places: list[int], organization_id: int | None, **delta
     DemandTally.objects.filter(month=month, place_id__in=places).update(**changes)
     if organization_id:
         DemandTally.objects.filter(month=month, organization_id=organization_id).update(**changes)
+
+
+# A tally row: (month, "place" | "unit", id) — the keys `bump_many` takes.
+TallyKey = tuple[date, str, int]
+
+
+def bump_many(deltas: dict[TallyKey, dict[str, int]]) -> None:
+    """`bump` for many rows at once (the bulk hotline import): `INSERT … ON CONFLICT (the
+    partial unique index) DO UPDATE SET n = n + excluded.n`, in key order (two concurrent
+    callers lock rows in the same order) — on PostgreSQL one statement per kind of row
+    over `unnest` of one array per column, elsewhere one executemany. A row is made exactly
+    when `bump` would have made it: give only keys with something to add."""
+    ops = connection.ops
+    table = ops.quote_name(DemandTally._meta.db_table)
+    counts = [ops.quote_name(name) for name in COUNT_FIELDS]
+    sets = ", ".join(f"{c} = {table}.{c} + excluded.{c}" for c in counts)
+    keys = sorted(deltas)
+    postgresql = connection.vendor == "postgresql"
+    for kind, column in (("place", "place_id"), ("unit", "organization_id")):
+        rows = [
+            (
+                ops.adapt_datefield_value(key[0]),
+                key[2],
+                *(deltas[key].get(f, 0) for f in COUNT_FIELDS),
+            )
+            for key in keys
+            if key[1] == kind
+        ]
+        if not rows:
+            continue
+        if postgresql:
+            arrays = ["%s::date[]", "%s::bigint[]", *(["%s::integer[]"] * len(counts))]
+            values = f"SELECT * FROM unnest({', '.join(arrays)})"  # noqa: S608 (placeholders)
+        else:
+            values = f"VALUES ({', '.join(['%s'] * (2 + len(counts)))})"
+        # Table and column names from the model's metadata; values as parameters. The
+        # conflict target names the partial unique index of that kind of row.
+        sql = (
+            f"INSERT INTO {table} (month, {column}, {', '.join(counts)}) {values} "
+            f"ON CONFLICT ({column}, month) WHERE {column} IS NOT NULL DO UPDATE SET {sets}"
+        )
+        with connection.cursor() as cursor:
+            if postgresql:
+                cursor.execute(sql, [list(each) for each in zip(*rows, strict=True)])
+            else:
+                cursor.executemany(sql, rows)
 
 
 def record_dispatch(dispatch: Dispatch, sign: int = 1) -> None:

@@ -19,15 +19,17 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
 from typing import Any
 
+from django.db.models import Count, F, Q, Sum
+from django.db.models.functions import TruncMonth
 from django.utils import timezone
 
 from courtyard.demands.conf import DemandSettings, demand_settings
-from courtyard.demands.models import DemandTally
+from courtyard.demands.models import DemandTally, WhistleSummons
 from courtyard.organizations.models import Organization
 from courtyard.places.models import (
     COMMUNITY_LEVEL_KINDS,
@@ -295,3 +297,82 @@ def ranking(parent: Place, month: date | None = None) -> list[Ranked]:
             rank, previous = position, key
         result.append(Ranked(child, rates, rank))
     return result
+
+
+# ── Whistles blown within a street ────────────────────────────────────────────────────────
+
+
+@dataclass(frozen=True)
+class WhistleMonth:
+    """The whistles blown within a place in one month (local time), and how the parties
+    they summoned answered: reported on site by the deadline, and the street's scores."""
+
+    month: date
+    blown: int
+    summoned: int
+    reported_in_time: int
+    scored: int
+    score_total: int
+
+    @property
+    def report_rate(self) -> Fraction | None:
+        """Summonses reported on site in time ÷ summonses; None without any."""
+        return _ratio(self.reported_in_time, self.summoned)
+
+    @property
+    def report_percent(self) -> Decimal | None:
+        return _rounded(self.report_rate, 100, PERCENT)
+
+    @property
+    def average_score(self) -> Decimal | None:
+        """The average of the scores given, to 0.1; None when none was given."""
+        return _rounded(_ratio(self.score_total, self.scored), 1, PERCENT)
+
+
+def _month_start(month: date) -> datetime:
+    return datetime(month.year, month.month, 1, tzinfo=timezone.get_current_timezone())
+
+
+def whistle_trend(place: Place, months: int = 12, end: date | None = None) -> list[WhistleMonth]:
+    """The whistles blown within `place` in each of the `months` months up to `end` (this
+    month by default), oldest first, months without whistles included. One query over the
+    summonses of the whistles whose `place_path` lies in the place's range (the index
+    (place_path, status, id) serves it) and whose `blown_at` falls in the months."""
+    end = _first_day(end)
+    start = add_months(end, -(months - 1))
+    low, high = path_range(place.path)
+    tz = timezone.get_current_timezone()
+    rows = (
+        WhistleSummons.objects.filter(
+            whistle__place_path__gte=low,
+            whistle__place_path__lt=high,
+            whistle__blown_at__gte=_month_start(start),
+            whistle__blown_at__lt=_month_start(add_months(end, 1)),
+        )
+        .annotate(month=TruncMonth("whistle__blown_at", tzinfo=tz))
+        .order_by()
+        .values("month")
+        .annotate(
+            blown=Count("whistle_id", distinct=True),
+            summoned=Count("pk"),
+            in_time=Count("pk", filter=Q(reported_at__lte=F("whistle__report_due_at"))),
+            scored=Count("score"),
+            score_total=Sum("score"),
+        )
+    )
+    by_month: dict[date, WhistleMonth] = {}
+    for row in rows:
+        moment = row["month"]
+        month = timezone.localtime(moment, tz).date() if isinstance(moment, datetime) else moment
+        by_month[month] = WhistleMonth(
+            month=month,
+            blown=row["blown"],
+            summoned=row["summoned"],
+            reported_in_time=row["in_time"],
+            scored=row["scored"],
+            score_total=row["score_total"] or 0,
+        )
+    return [
+        by_month.get(m) or WhistleMonth(m, 0, 0, 0, 0, 0)
+        for m in (add_months(start, i) for i in range(months))
+    ]

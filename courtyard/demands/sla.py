@@ -27,9 +27,10 @@ up to three things to each, in this order:
    less keeps it); `dispatch_demand` resets it to 0.
 
 The audit rows carry the demand's `place_path`, so the community, its street and its
-district see them in their history. There is no notification system yet: the sweep records
-these audit events and nothing else; messages to the unit, the street and the district will
-hang off them (in `transaction.on_commit`) when notifications exist.
+district see them in their history. A reminder tells the unit's handlers (or the
+community's staff while the demand has no unit), an escalation the staff of the street or
+district it reached (`notifications.events`); each batch sends its notices together, after
+its commit.
 
 Idempotent and safe from several processes at once: every change is claimed with a
 conditional UPDATE (`filter(pk=…, reminded_at__isnull=True, status=…, due_at=…)`, acting
@@ -54,6 +55,8 @@ from courtyard.core.audit import record_event
 from courtyard.demands.clock import add_time
 from courtyard.demands.conf import DemandSettings, demand_settings
 from courtyard.demands.models import OPEN_STATUSES, Demand, Status
+from courtyard.notifications import events as notices
+from courtyard.notifications.actions import Notice, notify_all
 from courtyard.places.models import path_ids
 
 BATCH_SIZE = 1000
@@ -73,6 +76,7 @@ _FIELDS = (
     "escalation_level",
     "place_path",
     "public_summary",
+    "assignee",
 )
 _MICROSECOND = timedelta(microseconds=1)
 # The same set as `Demand.objects.open()`, said as "not finished": with `status IN (open…)`
@@ -168,6 +172,7 @@ class _Sweeper:
         self.share = self.config.remind_at_share_left
         self.hours = escalation_hours()
         self.report = SweepReport()
+        self.notices: list[Notice | None] = []  # the current batch's, sent after its commit
 
     def cap(self, demand: Demand) -> timedelta | None:
         return step_cap(self.config, demand.status, demand.feedback_class)
@@ -219,6 +224,8 @@ class _Sweeper:
             with transaction.atomic():
                 for demand in batch:
                     self.handle(demand)
+                notify_all([n for n in self.notices if n is not None])
+                self.notices = []
             last = batch[-1]
             assert last.due_at is not None
             after = (last.due_at, last.pk)
@@ -259,6 +266,7 @@ class _Sweeper:
             and self.claim(demand, {"reminded_at__isnull": True}, reminded_at=now)
         ):
             self.log(demand, "remind_demand", {"reminded_at": [None, _iso(now)]})
+            self.notices.append(notices.reminder_notice(demand))
             self.report.reminded += 1
         if (
             due < now
@@ -278,6 +286,7 @@ class _Sweeper:
                     "escalated_to": [None, escalated_to(demand.place_path, level)],
                 },
             )
+            self.notices.append(notices.escalation_notice(demand, old, level))
             self.report.escalated += 1
 
 

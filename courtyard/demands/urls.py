@@ -1,6 +1,12 @@
 """Demand pages. Each area keeps its routes in its own module (one owner per module)."""
 
-from courtyard.demands import urls_resident, urls_scorecard, urls_staff, urls_whistles
+from courtyard.demands import (
+    urls_photos,
+    urls_resident,
+    urls_scorecard,
+    urls_staff,
+    urls_whistles,
+)
 
 app_name = "demands"
 urlpatterns = [
@@ -8,4 +14,5 @@ urlpatterns = [
     *urls_staff.urlpatterns,
     *urls_scorecard.urlpatterns,
     *urls_whistles.urlpatterns,
+    *urls_photos.urlpatterns,
 ]

@@ -16,6 +16,7 @@ from typing import Any
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.db.models import Exists, OuterRef
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -51,7 +52,14 @@ from courtyard.demands.forms_resident import (
     search_places,
     search_term,
 )
-from courtyard.demands.models import TRANSITIONS, Channel, Demand, ServiceCategory, Status
+from courtyard.demands.models import (
+    TRANSITIONS,
+    Channel,
+    Demand,
+    DemandPhoto,
+    ServiceCategory,
+    Status,
+)
 from courtyard.demands.routing import dispatch_candidates
 from courtyard.demands.similar import similar_for
 from courtyard.organizations.models import Organization
@@ -194,10 +202,11 @@ STEPS: dict[str, Step] = {
 
 
 def _visible_demand(request: AuthedRequest, pk: int) -> Demand:
+    # `has_photos` rides on the same query: a page without photos spends none on them.
     return get_object_or_404(
-        Demand.objects.visible_to(request.user).select_related(
-            "place", "category", "assignee", "primary"
-        ),
+        Demand.objects.visible_to(request.user)
+        .select_related("place", "category", "assignee", "primary")
+        .annotate(has_photos=Exists(DemandPhoto.objects.filter(demand=OuterRef("pk")))),
         pk=pk,
     )
 
@@ -303,6 +312,10 @@ def _render_detail(
         "refused": refused,
         "is_requester": is_requester,
         "can_see_requester": is_requester or handles,
+        # Photos: for those who see the demand in full (one query, when there are any).
+        "photos": list(demand.photos.order_by("pk"))
+        if (is_requester or handles) and getattr(demand, "has_photos", True)
+        else [],
         "answers": _answers(demand),
         "timeline": _timeline(request, demand, with_actor=handles),
         "panels": panels,
@@ -368,20 +381,36 @@ def _form_field(form: DemandForm, field: str | None) -> str | None:
     return name if name in form.fields else None
 
 
+def _similar_on_form(user: Any, form: DemandForm) -> dict[str, Any]:
+    """The similar-demands section of the raise form: open demands at the same place that
+    look like the same problem, by their public summaries only (a fixed 1–3 queries)."""
+    query = form.similar_query()
+    if query is None:
+        return {"checked": True, "ready": False, "rows": []}
+    text, place, category = query
+    rows = similar_for(user, text=text, place=place, category=category)
+    return {"checked": True, "ready": True, "rows": rows}
+
+
 @login_required
 @require_http_methods(["GET", "POST"])
 def demand_create(request: AuthedRequest) -> HttpResponse:
     """The intake form, phone first and without JavaScript: searching the catalogue
-    (`?q=`) or the places (`?place_q=`) re-renders it; a double submit creates one demand."""
+    (`?q=`) or the places (`?place_q=`) re-renders it; "check for similar demands"
+    (`check_similar`, sent by htmx as the description is typed, or by its button) shows
+    open demands like it and raises nothing; a double submit creates one demand."""
     user = request.user
     if not user.has_perm("demands.raise"):
         raise Http404
     q, place_q = search_term(request.GET.get("q")), search_term(request.GET.get("place_q"))
     home = user.home
-    listed = list(leaf_categories(q)[:CATEGORIES_SHOWN])
+    checking = request.method == "POST" and "check_similar" in request.POST
+    # The htmx check needs no category list: the chosen category is read by its id.
+    listed = [] if checking and request.htmx else list(leaf_categories(q)[:CATEGORIES_SHOWN])
     source = request.POST if request.method == "POST" else request.GET
     form = DemandForm(
         request.POST or None,
+        request.FILES or None,
         home=home,
         categories=listed,
         found_places=search_places(home, place_q),
@@ -392,7 +421,19 @@ def demand_create(request: AuthedRequest) -> HttpResponse:
             "category": source.get("category"),
         },
     )
-    if request.method == "POST" and form.is_valid():
+    similar: dict[str, Any] = {"checked": False, "ready": False, "rows": []}
+    if checking:
+        similar = _similar_on_form(user, form)
+        if request.htmx:
+            return render(request, "demands/_raise_similar_results.html", {"similar": similar})
+        form = DemandForm(  # the same values, shown again without the errors of a half-form
+            home=home,
+            categories=listed,
+            found_places=form.found_places,
+            chosen_category=form.chosen_category,
+            initial=form.values_as_sent(),
+        )
+    elif request.method == "POST" and form.is_valid():
         key = f"web:{user.pk}:{form.cleaned_data['idempotency_key']}"
         try:
             demand = actions.submit_demand(
@@ -418,8 +459,10 @@ def demand_create(request: AuthedRequest) -> HttpResponse:
         "place_q": place_q,
         "home": home,
         "form_query": urlencode({k: v for k, v in kept.items() if v}),
+        "similar": similar,
     }
-    return render(request, "demands/demand_form.html", context, status=400 if form.errors else 200)
+    status = 400 if form.is_bound and form.errors else 200
+    return render(request, "demands/demand_form.html", context, status=status)
 
 
 # ── My demands ────────────────────────────────────────────────────────────────────────────

@@ -97,12 +97,15 @@ def _render(request: AuthedRequest, template: str, form: MonthForm, **context: A
 @require_GET
 def place_scorecard(request: AuthedRequest, place_id: int) -> HttpResponse:
     """The scorecard of a community, street, district or the city; the ranking of the
-    streets (city, district) or communities (street) under it."""
+    streets (city, district) or communities (street) under it; for a street, the whistles
+    it blew month by month."""
     place = get_object_or_404(Place.objects.filter(kind__in=ADMINISTRATIVE_KINDS), pk=place_id)
     if not administers(request.user, place.path):
         raise Http404
     form, month = _month(request)
     ancestors = [a for a in place.ancestors() if administers(request.user, a.path)]
+    is_street = place.kind in STREET_LEVEL_KINDS
+    whistle_trend = scores.whistle_trend(place, TREND_MONTHS, month) if is_street else []
     return _render(
         request,
         "demands/scorecard_place.html",
@@ -114,6 +117,8 @@ def place_scorecard(request: AuthedRequest, place_id: int) -> HttpResponse:
         ranking=[(row, rate_cells(row.rates)) for row in scores.ranking(place, month)],
         ranks_anything=bool(scores.ranked_kinds(place)),
         ranks_streets=bool(scores.ranked_kinds(place) & STREET_LEVEL_KINDS),
+        whistle_trend=whistle_trend,
+        whistle_month=whistle_trend[-1] if whistle_trend else None,
     )
 
 

@@ -246,12 +246,14 @@ def _record_key(user: Any, token: str, data: dict[str, Any]) -> str | None:
 @login_required
 @require_http_methods(["GET", "POST"])
 def record(request: AuthedRequest) -> HttpResponse:
-    """Record a phone, walk-in or grid-patrol demand for someone."""
+    """Record a phone, walk-in or grid-patrol demand for someone, with the photos handed
+    over (checked and stored with the demand in one step, see demands.photos)."""
     user = request.user
     _require_staff(user)
     categories = list(ServiceCategory.objects.order_by("name", "pk"))
     form = RecordDemandForm(
         request.POST or None,
+        request.FILES or None,
         user=user,
         categories=categories,
         initial={"key": uuid.uuid4().hex},
@@ -260,7 +262,9 @@ def record(request: AuthedRequest) -> HttpResponse:
         submission = form.submission()
         key = _record_key(user, form.cleaned_data["key"], submission)
         try:
-            demand = actions.submit_demand(by=user, idempotency_key=key, **submission)
+            demand = actions.submit_demand(
+                by=user, idempotency_key=key, photos=form.cleaned_data["photos"], **submission
+            )
         except DomainError as exc:
             form.add_error(exc.field if exc.field in form.fields else None, exc.message)
         else:

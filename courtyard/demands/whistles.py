@@ -42,6 +42,7 @@ from courtyard.demands.models import (
     WhistleSummons,
 )
 from courtyard.demands.scores import add_months
+from courtyard.notifications import events as notices
 from courtyard.organizations.models import Organization, handled_organizations
 from courtyard.people.scopes import administers, staff_scope_paths
 from courtyard.places.models import SEGMENT, STREET_LEVEL_KINDS, Place, path_ids, path_range
@@ -239,6 +240,7 @@ def blow_whistle(
     record_event(
         by=by, verb="blow_whistle", target=whistle, changes=changes, place_path=whistle.place_path
     )
+    notices.whistle_blown(whistle, summoned, by=by)
     return whistle
 
 

@@ -2,7 +2,8 @@
 学院路街道 (Haidian) and 回龙观/天通苑 (Changping), with courtyards, units, social
 organizations, departments, coordination committees, dual reporting, one account per
 kind of user, and a service catalogue, a responsibility table and a few hundred resident
-demands in every state (`city_demands`).
+demands in every state (`city_demands`), and a courtyard council with its proposals,
+meetings, votes and resolutions (`city_councils`).
 
 Invariants: every write goes through an action (so it has an audit row), except the
 importer's bulk load of the divisions, the passwords/admin flags of the accounts and the
@@ -18,6 +19,7 @@ from dataclasses import dataclass
 from django.db import transaction
 
 from courtyard.demo.city_accounts import ACCOUNTS, DEMO_PASSWORD, load_accounts
+from courtyard.demo.city_councils import load_city_councils
 from courtyard.demo.city_demands import load_city_demands
 from courtyard.demo.city_orgs import load_committees, load_dual_reports, load_organizations
 from courtyard.demo.city_places import load_places
@@ -42,6 +44,7 @@ class DemoResult:
     categories: int = 0
     responsibilities: int = 0
     demands: int = 0
+    councils: int = 0
 
     @property
     def created_anything(self) -> bool:
@@ -61,4 +64,5 @@ def load_demo_city() -> DemoResult:
         orgs, users
     )
     result.organizations += fallbacks
+    result.councils = load_city_councils(orgs, users)
     return result

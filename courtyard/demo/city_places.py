@@ -16,7 +16,7 @@ from pathlib import Path
 from django.core.management.base import CommandError
 
 import courtyard.places
-from courtyard.places.actions import create_place
+from courtyard.places.actions import create_place, set_place_box
 from courtyard.places.importer import import_places
 from courtyard.places.models import Place, PlaceKind
 
@@ -77,6 +77,16 @@ NAMES_EN = {
     "110108010036": "Wudaokou Jiayuan Community",
     "110108010037": "Yueqingyuan Community",
     "110108010038": "Shuangquan Jiayuan Community",
+}
+
+# The districts' map boxes (min lat, max lat, min long, max long), so that a demand's map
+# point outside its district is refused. Approximate: read off a map to about 0.01°, a little
+# generous at the edges; districts are not rectangles, so a point near a corner may lie in
+# the box and still be in the next district. Only the demo's three districts have one.
+DISTRICT_BOXES = {
+    DONGCHENG: ("39.85", "39.98", "116.37", "116.45"),  # 东城区
+    HAIDIAN: ("39.88", "40.16", "116.05", "116.39"),  # 海淀区
+    CHANGPING: ("40.02", "40.40", "115.83", "116.50"),  # 昌平区
 }
 
 # Caochang's real hutongs, 草厂头条 to 草厂十条 (north to south, west of Qianmen East Street).
@@ -163,12 +173,29 @@ def caochang_courtyard(hutong: int, number: int) -> str:
     return f"{grid}{(i % 5) * len(COURTYARD_NUMBERS) + COURTYARD_NUMBERS.index(number) + 1:03d}"
 
 
+def set_district_boxes() -> None:
+    """Give the demo's districts their approximate boxes (a box already set is left as it is:
+    `set_place_box` writes nothing when nothing changes)."""
+    for place in Place.objects.filter(code__in=DISTRICT_BOXES):
+        south, north, west, east = DISTRICT_BOXES[place.code]
+        set_place_box(
+            place,
+            by=None,
+            min_latitude=south,
+            max_latitude=north,
+            min_longitude=west,
+            max_longitude=east,
+        )
+
+
 def load_places() -> tuple[int, int]:
-    """Import the divisions, then add the small places; returns (imported, added)."""
+    """Import the divisions, give the districts their boxes, then add the small places;
+    returns (imported, added)."""
     result = import_places(divisions_csv())
     if not result.ok:
         problems = "; ".join(f"line {line}: {message}" for line, message in result.errors[:5])
         raise CommandError(f"The demo divisions could not be imported: {problems}")
+    set_district_boxes()
     specs = small_places()
     codes = [spec.code for spec in specs] + [CAOCHANG, XUEZHIYUAN]
     known = {place.code: place for place in Place.objects.filter(code__in=codes)}

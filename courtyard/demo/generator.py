@@ -74,6 +74,7 @@ class GenerateOptions:
     batch_size: int = 2000
     demands: int = 0  # resident demands with their histories (demands.generator)
     demand_months: int = 12
+    councils: int = 0  # councils with members, meetings and owners' rolls (generator_councils)
 
 
 @dataclass
@@ -118,10 +119,13 @@ def analyze_tables() -> None:
     Courtyard deployment does not, so it is left as deployments will have it."""
     if connection.vendor != "postgresql":
         return
+    from courtyard.councils import models as councils
     from courtyard.demands.models import Demand, DemandTally, Dispatch, Responsibility
 
     models = [Place, PlaceCount, Organization, Committee, CommitteeMembership, DualReport]
     models += [Responsibility, Demand, Dispatch, DemandTally]
+    models += [councils.Council, councils.CouncilMember, councils.Proposal, councils.Meeting]
+    models += [councils.Vote, councils.Voter, councils.Ballot, councils.ExclusivePart]
     with connection.cursor() as cursor:
         for model in models:
             cursor.execute(f"ANALYZE {connection.ops.quote_name(model._meta.db_table)}")
@@ -148,6 +152,10 @@ class Generator:
     def run(self) -> GenerateReport:
         options = self.options
         refuse_unless_fresh(self.root_code)
+        if options.councils:
+            from courtyard.demo.generator_councils import refuse_unless_fresh as fresh_councils
+
+            fresh_councils(self.root_code)
         with transaction.atomic():
             with self.phase("tree"):
                 self.import_tree()
@@ -198,6 +206,9 @@ class Generator:
             if options.demands:
                 with self.phase("demands"):
                     self.make_demands(root)
+            if options.councils:
+                with self.phase("councils"):
+                    self.make_councils(root)
             with self.phase("counts"):
                 bar = self.bar(None, "rollup")
                 self.report.counts["place_counts"] = rebuild_place_counts(
@@ -224,6 +235,17 @@ class Generator:
         self.report.counts["departments"] = made.owners
         self.report.counts["responsibilities"] = made.responsibilities
         self.report.rates_rebuilt = made.rates_rebuilt
+
+    def make_councils(self, root: Place) -> None:
+        from courtyard.demo.generator_councils import make_councils
+
+        made = make_councils(
+            self.rng,
+            root,
+            self.options.councils,
+            bar=self.bar(None, "councils"),
+        )
+        self.report.counts.update(made)
 
     def import_tree(self) -> None:
         options = self.options

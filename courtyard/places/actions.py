@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.db import IntegrityError, transaction
@@ -106,6 +107,75 @@ def move_place(place: Place, *, by: Any, new_parent: Place) -> Place:
         verb="move_place",
         target=place,
         changes={"parent": [old_parent_id, new_parent.pk], "path": [old_path, new_path]},
+        place_path=place.path,
+    )
+    return place
+
+
+BOX_FIELDS = ("min_latitude", "max_latitude", "min_longitude", "max_longitude")
+
+
+def _degrees(value: Any, field: str, limit: int) -> Decimal:
+    try:
+        number = Decimal(str(value))
+    except InvalidOperation as exc:
+        raise BadInput(_("Give the position as decimal degrees."), field=field) from exc
+    if not number.is_finite() or abs(number) > limit:
+        raise BadInput(_("This latitude or longitude is out of range."), field=field)
+    return number.quantize(Decimal("0.000001"))
+
+
+@transaction.atomic
+def set_place_box(
+    place: Place,
+    *,
+    by: Any,
+    min_latitude: Any,
+    max_latitude: Any,
+    min_longitude: Any,
+    max_longitude: Any,
+) -> Place:
+    """Set a place's bounding box (all four edges), or clear it (all four None): demands
+    raised within the place must then put their map point inside it (or inside the
+    nearest ancestor's box when the place has none)."""
+    place = Place.objects.select_for_update().get(pk=place.pk)
+    raw = dict(
+        zip(BOX_FIELDS, (min_latitude, max_latitude, min_longitude, max_longitude), strict=True)
+    )
+    given = {name for name, value in raw.items() if value not in (None, "")}
+    if given and given != set(BOX_FIELDS):
+        raise BadInput(_("Give all four edges of the box, or none."), field="min_latitude")
+    new: dict[str, Decimal | None] = dict.fromkeys(BOX_FIELDS)
+    if given:
+        for name, value in raw.items():
+            new[name] = _degrees(value, name, 90 if "latitude" in name else 180)
+        low_lat, high_lat = new["min_latitude"], new["max_latitude"]
+        low_long, high_long = new["min_longitude"], new["max_longitude"]
+        assert low_lat is not None and high_lat is not None
+        assert low_long is not None and high_long is not None
+        if low_lat > high_lat or low_long > high_long:
+            raise BadInput(
+                _("The southern and western edges come before the northern and eastern ones."),
+                field="min_latitude",
+            )
+    before = {name: getattr(place, name) for name in BOX_FIELDS}
+    if before == new:
+        return place
+    for name, value in new.items():
+        setattr(place, name, value)
+    place.save(update_fields=list(BOX_FIELDS))
+    record_event(
+        by=by,
+        verb="set_place_box",
+        target=place,
+        changes={
+            name: [
+                None if before[name] is None else str(before[name]),
+                None if value is None else str(value),
+            ]
+            for name, value in new.items()
+            if before[name] != value
+        },
         place_path=place.path,
     )
     return place

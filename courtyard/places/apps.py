@@ -15,5 +15,6 @@ class PlacesConfig(AppConfig):
                 "create_place": _("place added"),
                 "rename_place": _("place renamed"),
                 "move_place": _("place moved"),
+                "set_place_box": _("map box of the place set"),
             }
         )

@@ -8,6 +8,7 @@ subtree moves with one UPDATE (see `actions.move_place`).
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 from django.db import models
@@ -136,6 +137,21 @@ class Place(models.Model):
         related_name="children",
     )
     path = models.CharField(_("path"), max_length=255, db_index=True, editable=False)
+    # An optional bounding box (decimal degrees, WGS-84 as phones give them): a map point of
+    # a demand raised here must lie inside it. A place without one uses its nearest
+    # ancestor's (`box_holder`). All four are set together, or none (see Meta).
+    min_latitude = models.DecimalField(
+        _("southern edge (latitude)"), max_digits=9, decimal_places=6, null=True, blank=True
+    )
+    max_latitude = models.DecimalField(
+        _("northern edge (latitude)"), max_digits=9, decimal_places=6, null=True, blank=True
+    )
+    min_longitude = models.DecimalField(
+        _("western edge (longitude)"), max_digits=9, decimal_places=6, null=True, blank=True
+    )
+    max_longitude = models.DecimalField(
+        _("eastern edge (longitude)"), max_digits=9, decimal_places=6, null=True, blank=True
+    )
 
     objects = PlaceQuerySet.as_manager()
 
@@ -153,6 +169,25 @@ class Place(models.Model):
                 condition=models.Q(kind__in=sorted(ADMINISTRATIVE_KINDS)),
                 name="place_admin_name_idx",
             ),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(
+                    min_latitude__isnull=True,
+                    max_latitude__isnull=True,
+                    min_longitude__isnull=True,
+                    max_longitude__isnull=True,
+                )
+                | models.Q(
+                    min_latitude__isnull=False,
+                    max_latitude__isnull=False,
+                    min_longitude__isnull=False,
+                    max_longitude__isnull=False,
+                    min_latitude__lte=models.F("max_latitude"),
+                    min_longitude__lte=models.F("max_longitude"),
+                ),
+                name="place_box_whole_and_ordered",
+            )
         ]
 
     def __str__(self) -> str:
@@ -183,6 +218,37 @@ class Place(models.Model):
 
     def is_within(self, other: Place) -> bool:
         return self.path.startswith(other.path)
+
+    @property
+    def has_box(self) -> bool:
+        return self.min_latitude is not None
+
+    def box_holder(self) -> Place | None:
+        """The place whose bounding box applies here: the place itself if it has one, else
+        its nearest ancestor with one; None when no place on the way to the root has one.
+        One query: the ancestors' paths are the prefixes of this path."""
+        if self.has_box:
+            return self
+        prefixes = [self.path[:end] for end in range(SEGMENT, len(self.path), SEGMENT)]
+        if not prefixes:
+            return None
+        return (
+            Place.objects.filter(path__in=prefixes, min_latitude__isnull=False)
+            .order_by("-path")  # a longer prefix sorts after its own prefix: nearest first
+            .first()
+        )
+
+    def box_contains(self, latitude: Decimal, longitude: Decimal) -> bool:
+        """Whether the point lies in this place's own box, edges included (True when the
+        place has no box: nothing to check against)."""
+        if not self.has_box:
+            return True
+        assert self.max_latitude is not None and self.min_longitude is not None
+        assert self.max_longitude is not None and self.min_latitude is not None
+        return (
+            self.min_latitude <= latitude <= self.max_latitude
+            and self.min_longitude <= longitude <= self.max_longitude
+        )
 
 
 class PlaceCount(models.Model):

@@ -52,10 +52,10 @@ def test_a_demand_from_raising_to_rating_reaches_the_scorecard(
     resident.goto(f"{base}/demands/new/")
     resident.locator("#id_category").select_option(str(streetlight.pk))
     resident.locator("#id_description").fill("胡同口的路灯坏了三天，晚上看不清路。")
-    resident.locator("main form.stack button[type=submit]").click()
+    resident.locator("main form.stack > p > button[type=submit]").click()  # "Send"
     if streetlight.attributes:  # the category's extra questions are asked, then sent again
         expect(resident.locator("[role=alert]").first).to_contain_text("more questions")
-        resident.locator("main form.stack button[type=submit]").click()
+        resident.locator("main form.stack > p > button[type=submit]").click()  # "Send"
     expect(resident).to_have_url(re.compile(r"/demands/\d+/$"))
     demand_id = int(re.search(r"/demands/(\d+)/$", resident.url).group(1))
     detail = f"{base}/demands/{demand_id}/"

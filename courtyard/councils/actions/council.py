@@ -42,6 +42,10 @@ def _check_charter(values: dict[str, Any]) -> dict[str, Any]:
                     _("Give a whole number from %(low)d to %(high)d.") % {"low": low, "high": high},
                     field=field,
                 )
+    for field in ("secret_ballots", "results_hidden_until_close"):
+        if field in values and not isinstance(values[field], bool):
+            # A string such as "no" would reach the database as a 500, not as a refusal.
+            raise BadInput(_("Answer yes or no."), field=field)
     rule = values.get("decision_rule")
     if rule is not None and rule not in DecisionRule.values:
         raise BadInput(_("Choose one of the decision rules."), field="decision_rule")
@@ -130,7 +134,11 @@ def add_member(
 @transaction.atomic
 def remove_member(member: CouncilMember, *, by: Any, now: datetime | None = None) -> CouncilMember:
     """End a seat. Votes already open keep their frozen electorate."""
-    member = CouncilMember.objects.select_for_update().select_related("council").get(pk=member.pk)
+    member = (
+        CouncilMember.objects.select_for_update(of=("self",))
+        .select_related("council")
+        .get(pk=member.pk)
+    )
     if member.left_at is not None:
         raise Conflict(_("This member has already left the council."))
     member.left_at = now_or(now)

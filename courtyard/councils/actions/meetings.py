@@ -33,6 +33,7 @@ from courtyard.councils.models import (
     Speech,
     Stance,
 )
+from courtyard.notifications import events as notices
 
 PREPARING = frozenset({MeetingStatus.DRAFT, MeetingStatus.ANNOUNCED})
 # A meeting may be opened a little before its announced time (people arrive early).
@@ -77,8 +78,17 @@ def add_motion(
 ) -> Motion:
     """Put a motion on the agenda. A proposal goes on only once it was screened onto the
     council's agenda; its title is the motion's unless another is given."""
-    meeting = locked(meeting)
+    meeting = (
+        Meeting.objects.select_for_update(of=("self",)).select_related("council").get(pk=meeting.pk)
+    )
     require_status(meeting, PREPARING, _("This meeting is %(status)s: its agenda is fixed."))
+    at = now_or(now)
+    if meeting.status == MeetingStatus.ANNOUNCED and (
+        meeting.starts_at - at < timedelta(days=meeting.council.notice_days)
+    ):
+        raise Conflict(
+            _("The notice period has begun: put this motion on the next meeting's agenda.")
+        )
     if proposal is not None:
         proposal = Proposal.objects.select_for_update().get(pk=proposal.pk)  # as it is now
         if proposal.council_id != meeting.council_id:
@@ -98,7 +108,7 @@ def add_motion(
         title=clean_text(title, "title", limit=TITLE_MAX),
         text=clean_text(text, "text", required=False),
     )
-    log(meeting, by=by, verb="motion_added", at=now_or(now), motion=motion.title)
+    log(meeting, by=by, verb="motion_added", at=at, motion=motion.title)
     return motion
 
 
@@ -106,7 +116,9 @@ def add_motion(
 def announce_meeting(meeting: Meeting, *, by: Any, now: datetime | None = None) -> Meeting:
     """Publish the notice: time, place and agenda, at least the charter's notice period
     before the meeting starts."""
-    meeting = Meeting.objects.select_for_update().select_related("council").get(pk=meeting.pk)
+    meeting = (
+        Meeting.objects.select_for_update(of=("self",)).select_related("council").get(pk=meeting.pk)
+    )
     require_status(
         meeting, {MeetingStatus.DRAFT}, _("This meeting is %(status)s: its notice is out already.")
     )
@@ -137,6 +149,7 @@ def announce_meeting(meeting: Meeting, *, by: Any, now: datetime | None = None) 
         at=at,
         status=[MeetingStatus.DRAFT, meeting.status],
     )
+    notices.meeting_announced(meeting, by=by)
     return meeting
 
 
@@ -200,7 +213,9 @@ def record_attendance(
 
 @transaction.atomic
 def start_debate(motion: Motion, *, by: Any, now: datetime | None = None) -> Motion:
-    motion = Motion.objects.select_for_update().select_related("meeting").get(pk=motion.pk)
+    motion = (
+        Motion.objects.select_for_update(of=("self",)).select_related("meeting").get(pk=motion.pk)
+    )
     _in_progress(motion.meeting)
     require_status(
         motion, {MotionStatus.PENDING, MotionStatus.DEFERRED}, _("This motion is %(status)s.")
@@ -217,13 +232,19 @@ def give_floor(
 ) -> Speech:
     """The chair gives `member` the floor on `motion`. Ends the speech before it. Refused
     once the member has spoken the charter's number of times on this motion."""
-    motion = Motion.objects.select_for_update().select_related("meeting__council").get(pk=motion.pk)
+    motion = (
+        Motion.objects.select_for_update(of=("self",))
+        .select_related("meeting__council")
+        .get(pk=motion.pk)
+    )
     meeting = motion.meeting
     _in_progress(meeting)
     require_status(
         motion, {MotionStatus.DEBATING}, _("This motion is %(status)s: open its debate first.")
     )
     _member_of(meeting, member)
+    if not meeting.attendance.filter(member=member).exists():
+        raise Conflict(_("%(name)s is not recorded as present.") % {"name": member.display_name})
     if stance not in Stance.values:
         raise BadInput(_("Say whether the speaker is for or against."), field="stance")
     limit = meeting.council.speeches_per_motion
@@ -247,17 +268,32 @@ def give_floor(
 
 @transaction.atomic
 def end_speech(speech: Speech, *, by: Any, now: datetime | None = None) -> Speech:
-    speech = Speech.objects.select_for_update().get(pk=speech.pk)
+    """The speaker's time is up or they yield; ending an ended speech changes nothing."""
+    speech = (
+        Speech.objects.select_for_update(of=("self",))
+        .select_related("motion__meeting")
+        .get(pk=speech.pk)
+    )
     if speech.ended_at is None:
         speech.ended_at = now_or(now)
         speech.save(update_fields=["ended_at"])
+        log(
+            speech.motion.meeting,
+            by=by,
+            verb="speech_ended",
+            at=speech.ended_at,
+            order=speech.order,
+            seconds=speech.seconds,
+        )
     return speech
 
 
 @transaction.atomic
 def defer_motion(motion: Motion, *, by: Any, now: datetime | None = None) -> Motion:
     """Put a motion off to a later meeting (its proposal stays on the agenda)."""
-    motion = Motion.objects.select_for_update().select_related("meeting").get(pk=motion.pk)
+    motion = (
+        Motion.objects.select_for_update(of=("self",)).select_related("meeting").get(pk=motion.pk)
+    )
     require_status(
         motion,
         {MotionStatus.PENDING, MotionStatus.DEBATING},

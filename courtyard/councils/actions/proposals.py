@@ -19,6 +19,7 @@ from courtyard.councils.actions._common import (
     require_status,
 )
 from courtyard.councils.models import Council, Proposal, ProposalStatus, ProposalSupport
+from courtyard.notifications import events as notices
 from courtyard.organizations.models import Organization, handled_organizations
 
 
@@ -65,7 +66,11 @@ def raise_proposal(
 def support_proposal(proposal: Proposal, *, by: Any, now: datetime | None = None) -> Proposal:
     """Add `by`'s support, once. The first time the count reaches the council's threshold,
     the screening clock starts (`screen_due_at`)."""
-    proposal = Proposal.objects.select_for_update().select_related("council").get(pk=proposal.pk)
+    proposal = (
+        Proposal.objects.select_for_update(of=("self",))
+        .select_related("council")
+        .get(pk=proposal.pk)
+    )
     require_status(
         proposal,
         {ProposalStatus.RAISED},
@@ -95,6 +100,7 @@ def support_proposal(proposal: Proposal, *, by: Any, now: datetime | None = None
             at=at,
             supporters=proposal.support_count,
         )
+        notices.proposal_to_staff(proposal, by=by)
     log(proposal, by=by, verb="proposal_supported", at=at)
     return proposal
 
@@ -120,6 +126,7 @@ def screen_proposal(proposal: Proposal, *, by: Any, now: datetime | None = None)
         at=at,
         status=[ProposalStatus.RAISED, proposal.status],
     )
+    notices.proposal_to_proposer(proposal, verb="proposal_screened", by=by)
     return proposal
 
 
@@ -149,6 +156,7 @@ def decline_proposal(
         status=[old, proposal.status],
         reason=reason,
     )
+    notices.proposal_to_proposer(proposal, verb="proposal_declined", by=by)
     return proposal
 
 

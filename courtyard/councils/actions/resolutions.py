@@ -31,6 +31,7 @@ from courtyard.councils.models import (
     TaskStatus,
 )
 from courtyard.demands.clock import add_time
+from courtyard.notifications import events as notices
 from courtyard.organizations.models import Organization
 
 CARRIED_OUT = frozenset({ResolutionStatus.IN_EFFECT, ResolutionStatus.DONE})
@@ -38,7 +39,7 @@ CARRIED_OUT = frozenset({ResolutionStatus.IN_EFFECT, ResolutionStatus.DONE})
 
 def _lock(resolution: Resolution) -> Resolution:
     return (
-        Resolution.objects.select_for_update()
+        Resolution.objects.select_for_update(of=("self",))
         .select_related("council", "motion__meeting")
         .get(pk=resolution.pk)
     )
@@ -143,6 +144,7 @@ def publish_resolution(
         status=[ResolutionStatus.DRAFT, resolution.status],
         objections_until=resolution.objection_ends_at.isoformat(),
     )
+    notices.resolution_to_members(resolution, verb="resolution_published", by=by)
     return resolution
 
 
@@ -192,6 +194,7 @@ def object_to_resolution(
             at=at,
             status=[ResolutionStatus.PUBLISHED, resolution.status],
         )
+        notices.resolution_to_members(resolution, verb="resolution_returned", by=by)
     return objection
 
 
@@ -298,7 +301,7 @@ def dispatch_task(
     from courtyard.demands.models import Channel
 
     task = (
-        FollowUpTask.objects.select_for_update()
+        FollowUpTask.objects.select_for_update(of=("self",))
         .select_related("resolution__council__place")
         .get(pk=task.pk)
     )

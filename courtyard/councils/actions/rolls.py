@@ -86,7 +86,10 @@ def read_roll(data: bytes) -> list[dict[str, Any]]:
             continue
         part, owner = values.get("part", ""), values.get("owner_id", "")
         problem = None
-        if not part:
+        if record.get(None):
+            # More values than columns (a comma as decimal point): the columns shifted.
+            problem = _("this row has more values than the header has columns")
+        elif not part:
             problem = _("the part id is missing")
         elif len(part) > 64 or len(owner) > 64 or len(values.get("owner_name", "")) > 200:
             problem = _("a value is too long")
@@ -106,7 +109,7 @@ def read_roll(data: bytes) -> list[dict[str, Any]]:
             errors.append(RowError(line, problem))
             continue
         first_line[part] = line
-        rows.append({**values, "area": area})
+        rows.append({**values, "area": area, "line": line})
     if errors:
         raise RollImportError(errors)
     if not rows:
@@ -127,9 +130,14 @@ def import_roll(
         u.username: u.pk
         for u in get_user_model().objects.filter(username__in=usernames).only("pk", "username")
     }
-    unknown = sorted(usernames - set(users))
+    unknown = [r for r in rows if r.get("username") and r["username"] not in users]
     if unknown:
-        raise BadInput(_("No account is called %(name)s.") % {"name": unknown[0]}, field="file")
+        raise RollImportError(
+            [
+                RowError(r["line"], _("No account is called %(name)s.") % {"name": r["username"]})
+                for r in unknown
+            ]
+        )
     at = now_or(now)
     roll = OwnersRoll.objects.create(council=council, name=name, imported_at=at)
     ExclusivePart.objects.bulk_create(

@@ -24,7 +24,7 @@ from courtyard.councils.models import (
     OwnersRoll,
     ProposalStatus,
     Resolution,
-    SecretChoice,
+    SecretCount,
     Vote,
     VoteMethod,
     Voter,
@@ -32,7 +32,8 @@ from courtyard.councils.models import (
 )
 from courtyard.councils.models.council import DecisionRule
 from courtyard.councils.tally import Ballot as TallyBallot
-from courtyard.councils.tally import Choice, Electorate, Part, Tally, get_rule, tally_votes
+from courtyard.councils.tally import Choice, Electorate, Tally, get_rule, tally_votes
+from courtyard.notifications import events as notices
 
 CHOICE_ORDER = (Choice.YES, Choice.NO, Choice.ABSTAIN)
 
@@ -91,13 +92,6 @@ def create_vote(
     return vote
 
 
-def _area_text(area: Decimal) -> str:
-    """An area as the tally reads it: plain digits, 2 to 6 decimals."""
-    text = f"{area:.6f}".rstrip("0")
-    whole, _dot, decimals = text.partition(".")
-    return f"{whole}.{decimals.ljust(2, '0')}"
-
-
 def _freeze_voters(vote: Vote) -> list[Voter]:
     if vote.roll_id is None:
         members = vote.council.members.current().select_related("user").order_by("pk")
@@ -128,7 +122,7 @@ def open_vote(vote: Vote, *, by: Any, now: datetime | None = None) -> Vote:
     areas), rule, secrecy and visibility are frozen now; later changes to the council or
     the roll do not reach it."""
     vote = (
-        Vote.objects.select_for_update()
+        Vote.objects.select_for_update(of=("self",))
         .select_related("council", "motion__meeting")
         .get(pk=vote.pk)
     )
@@ -162,6 +156,8 @@ def open_vote(vote: Vote, *, by: Any, now: datetime | None = None) -> Vote:
         vote.secret = council.secret_ballots
     get_rule(vote.rule, vote.custom_rule)  # a broken charter refuses here, not at the close
     Voter.objects.bulk_create(voters, batch_size=2000)
+    if vote.secret:
+        SecretCount.objects.bulk_create([SecretCount(vote=vote, choice=c) for c in CHOICE_ORDER])
     vote.results_hidden = council.results_hidden_until_close
     vote.voter_count = len(voters)
     vote.status = VoteStatus.OPEN
@@ -180,6 +176,7 @@ def open_vote(vote: Vote, *, by: Any, now: datetime | None = None) -> Vote:
         voters=len(voters),
         secret=vote.secret,
     )
+    notices.vote_opened(vote, by=by)
     return vote
 
 
@@ -237,7 +234,7 @@ def _record(
             _("%(name)s has already voted: one voter, one ballot.") % {"name": voter.name}
         ) from exc
     if vote.secret:
-        SecretChoice.objects.create(vote=vote, choice=choice)
+        SecretCount.objects.filter(vote=vote, choice=choice).update(count=F("count") + 1)
     Vote.objects.filter(pk=vote.pk).update(ballot_count=F("ballot_count") + 1)
     # A secret vote's trail proves that this voter voted, never how.
     log(
@@ -328,16 +325,13 @@ def tally_vote(vote: Vote) -> Tally:
     if vote.roll_id is None:
         electorate = Electorate.of_members(key for _pk, key, _a in voters)
     else:
-        electorate = Electorate.of_parts(
-            Part(key, key, _area_text(area or Decimal(0))) for _pk, key, area in voters
-        )
+        electorate = Electorate.of_owners({key: area or Decimal(0) for _pk, key, area in voters})
     key_of = {pk: key for pk, key, _a in voters}
     rows = vote.ballots.values_list("voter_id", "choice")
     if vote.secret:
         participants = sorted(key_of[voter_id] for voter_id, _c in rows)
-        secret = sorted(
-            vote.secret_choices.values_list("choice", flat=True), key=CHOICE_ORDER.index
-        )
+        counts = dict(vote.secret_counts.values_list("choice", "count"))
+        secret = [choice for choice in CHOICE_ORDER for _n in range(counts.get(choice, 0))]
         ballots = [TallyBallot(v, c) for v, c in zip(participants, secret, strict=True)]
     else:
         ballots = [TallyBallot(key_of[voter_id], choice) for voter_id, choice in rows]
@@ -348,7 +342,11 @@ def tally_vote(vote: Vote) -> Tally:
 def close_vote(vote: Vote, *, by: Any, now: datetime | None = None) -> Vote:
     """Close and tally. While an online window runs the vote stays open (voters may still
     change their ballots). A passed motion becomes a draft resolution to be signed."""
-    vote = Vote.objects.select_for_update().select_related("motion__proposal").get(pk=vote.pk)
+    vote = (
+        Vote.objects.select_for_update(of=("self",))
+        .select_related("motion__proposal")
+        .get(pk=vote.pk)
+    )
     require_status(vote, {VoteStatus.OPEN}, _("This vote is %(status)s: it cannot be closed."))
     at = now_or(now)
     if vote.online_closes_at is not None and at < vote.online_closes_at:
@@ -386,7 +384,7 @@ def close_vote(vote: Vote, *, by: Any, now: datetime | None = None) -> Vote:
 @transaction.atomic
 def cancel_vote(vote: Vote, *, by: Any, now: datetime | None = None) -> Vote:
     """Call off a vote that has not closed; ballots cast stay on record, uncounted."""
-    vote = Vote.objects.select_for_update().select_related("motion").get(pk=vote.pk)
+    vote = Vote.objects.select_for_update(of=("self",)).select_related("motion").get(pk=vote.pk)
     require_status(
         vote,
         {VoteStatus.DRAFT, VoteStatus.OPEN},

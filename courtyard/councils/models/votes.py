@@ -7,14 +7,13 @@ Invariants:
   one person), and editing an open vote is refused.
 - One voter, one ballot: `Ballot` is unique per (vote, voter) in the database. An online
   ballot may be changed until the window closes; each change is an audit row.
-- Secret votes keep *who* voted (`Ballot` without a choice) apart from *how* (`SecretChoice`,
-  random keys, no time, no voter): neither the tables nor the audit trail join the two.
+- Secret votes keep *who* voted (`Ballot` without a choice) apart from *how* (`SecretCount`,
+  one counter per choice): neither the tables nor the audit trail join the two.
 - A paper ballot names its paper; one paper counts once per vote.
 """
 
 from __future__ import annotations
 
-import uuid
 from typing import Any
 
 from django.conf import settings
@@ -118,11 +117,23 @@ class VoteMethod(models.TextChoices):
 
 class VoteQuerySet(models.QuerySet["Vote"]):
     def visible_to(self, user: Any) -> VoteQuerySet:
-        """Votes of visible councils, drafts only for staff over the place."""
+        """Votes of visible councils; drafts only for staff over the place and for the
+        council's chair and secretary (they prepare votes at meetings)."""
+        from courtyard.councils.models.council import CouncilMember, MemberRole
         from courtyard.people.scopes import staff_scope_q
 
+        officer_of = (
+            CouncilMember.objects.current()
+            .filter(
+                user_id=getattr(user, "pk", None) or 0,
+                role__in=[MemberRole.CHAIR, MemberRole.SECRETARY],
+            )
+            .values("council_id")
+        )
         return self.filter(council__in=Council.objects.visible_to(user)).filter(
-            ~Q(status=VoteStatus.DRAFT) | staff_scope_q(user, "place_path")
+            ~Q(status=VoteStatus.DRAFT)
+            | Q(council_id__in=officer_of)
+            | staff_scope_q(user, "place_path")
         )
 
 
@@ -236,7 +247,10 @@ class Voter(models.Model):
         verbose_name = _("voter")
         verbose_name_plural = _("voters")
         constraints = [models.UniqueConstraint(fields=["vote", "key"], name="voter_once")]
-        indexes = [models.Index(fields=["vote", "user"])]
+        indexes = [
+            models.Index(fields=["vote", "user"]),
+            models.Index(fields=["vote", "name", "id"]),  # the paper-ballot name search
+        ]
 
     def __str__(self) -> str:
         return self.name
@@ -244,7 +258,7 @@ class Voter(models.Model):
 
 class Ballot(models.Model):
     """A voter's ballot. In a secret vote `choice` stays empty: the choice is a
-    `SecretChoice` that does not name the voter."""
+    count in `SecretCount` that does not name the voter."""
 
     vote = models.ForeignKey(
         Vote, verbose_name=_("vote"), on_delete=models.CASCADE, related_name="ballots"
@@ -282,19 +296,23 @@ class Ballot(models.Model):
         return f"{self.voter_id} ({self.method})"
 
 
-class SecretChoice(models.Model):
-    """How someone voted in a secret vote — with a random key, no time and no voter, so that
-    nothing orders or joins it to the `Ballot` that proves they voted."""
+class SecretCount(models.Model):
+    """How a secret vote went: one counter per choice, created when the vote opens and
+    incremented by each ballot. No row exists per ballot, so neither a voter, a time nor
+    the order of rows can tie a choice to the `Ballot` that proves someone voted."""
 
-    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     vote = models.ForeignKey(
-        Vote, verbose_name=_("vote"), on_delete=models.CASCADE, related_name="secret_choices"
+        Vote, verbose_name=_("vote"), on_delete=models.CASCADE, related_name="secret_counts"
     )
     choice = models.CharField(_("choice"), max_length=8)
+    count = models.PositiveIntegerField(_("ballots"), default=0)
 
     class Meta:
-        verbose_name = _("secret choice")
-        verbose_name_plural = _("secret choices")
+        verbose_name = _("secret count")
+        verbose_name_plural = _("secret counts")
+        constraints = [
+            models.UniqueConstraint(fields=["vote", "choice"], name="secret_count_per_choice")
+        ]
 
     def __str__(self) -> str:
-        return str(self.pk)
+        return f"{self.choice}: {self.count}"

@@ -12,7 +12,7 @@ Areas are exact decimals in square metres, written as text ("85.50"); floats are
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation, localcontext
 from enum import StrEnum
@@ -178,6 +178,27 @@ class Electorate:
                 raise TallyError(_("The electorate is empty: list at least one exclusive part."))
             total = sum(areas.values(), Decimal(0))
         return cls(ElectorateKind.OWNERS, frozenset(areas), areas, owner_of, total, places)
+
+    @classmethod
+    def of_owners(cls, areas: Mapping[str, Decimal]) -> Electorate:
+        """Owners with the summed areas of their parts, as a vote froze them from a roll
+        whose parts were checked on import (`parse_area`): only positivity is checked again.
+        Areas are shown with two decimals unless one needs more."""
+        if not areas:
+            raise TallyError(_("The electorate is empty: list at least one exclusive part."))
+        cents = Decimal("0.01")
+        places = AREA_PLACES
+        with localcontext() as context:
+            context.prec = AREA_PRECISION
+            for owner, area in areas.items():
+                if not (isinstance(area, Decimal) and area.is_finite() and area > 0):
+                    raise TallyError(
+                        _('The area of owner "%(owner)s" must be more than 0.') % {"owner": owner}
+                    )
+                if places < 6 and area != area.quantize(cents):
+                    places = max(places, -area.normalize().as_tuple().exponent)  # type: ignore[operator]
+            total = sum(areas.values(), Decimal(0))
+        return cls(ElectorateKind.OWNERS, frozenset(areas), dict(areas), {}, total, places)
 
     def outsider_error(self, voter: object) -> TallyError:
         """The refusal for a ballot from someone who is not in this electorate."""

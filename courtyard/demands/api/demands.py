@@ -15,7 +15,7 @@
 from __future__ import annotations
 
 import hashlib
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any, Literal
 
 from django.http import HttpRequest
@@ -23,13 +23,13 @@ from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from ninja import Field, P, Query, Router, Schema
-from ninja.errors import AuthenticationError
 from ninja.params import HeaderEx
 from ninja.responses import Status as HttpStatus
 
 from courtyard.core.api import ErrorOut, page_response
 from courtyard.core.errors import BadInput, Conflict, NotAllowed
 from courtyard.demands import actions
+from courtyard.demands.api.common import LIST, READ, STEP, WRITE, logged_in, utc
 from courtyard.demands.models import (
     OPEN_STATUSES,
     Channel,
@@ -45,11 +45,6 @@ from courtyard.places.models import Place
 
 router = Router(tags=["demands"])
 
-# Declared on every endpoint: a bad Bearer token is a 401 before any view runs.
-READ = {401: ErrorOut, 404: ErrorOut}
-LIST = {400: ErrorOut, 401: ErrorOut, 404: ErrorOut, 422: ErrorOut}
-WRITE = {400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 409: ErrorOut, 422: ErrorOut}
-STEP = {**WRITE, 404: ErrorOut}
 ON_BEHALF_CHANNELS = (Channel.PHONE, Channel.WALK_IN, Channel.GRID_PATROL)
 
 
@@ -244,7 +239,7 @@ def _out(demand: Demand, see_requester: bool) -> dict[str, Any]:
             demand.status in OPEN_STATUSES and demand.due_at is not None and demand.due_at < now
         ),
         **{
-            name: _utc(getattr(demand, name))
+            name: utc(getattr(demand, name))
             for name in (
                 "submitted_at",
                 "accepted_at",
@@ -270,19 +265,8 @@ def _out(demand: Demand, see_requester: bool) -> dict[str, Any]:
     }
 
 
-def _utc(value: Any) -> Any:
-    """Datetimes in UTC (written with Z), whatever zone an action left on the object."""
-    return value.astimezone(UTC) if isinstance(value, datetime) else value
-
-
 def _one_out(request: HttpRequest, demand: Demand) -> dict[str, Any]:
     return _out(demand, request.user.has_perm("demands.see_requester", demand))
-
-
-def _logged_in(request: HttpRequest) -> Any:
-    if not request.user.is_authenticated:
-        raise AuthenticationError()
-    return request.user
 
 
 def _visible(request: HttpRequest, demand_id: int) -> Demand:
@@ -331,8 +315,8 @@ def list_service_categories(request: HttpRequest, params: Query[PageParams]) -> 
     summary="Demands the caller may see, newest first",
 )
 def list_demands(request: HttpRequest, filters: Query[DemandFilters]) -> Any:
-    user = _logged_in(request)
-    qs = Demand.objects.visible_to(user).select_related("category", "place", "assignee")
+    user = logged_in(request)
+    qs = Demand.objects.visible_to(user, newest_first=True)
     if filters.status:
         qs = qs.filter(status=filters.status)
     if filters.category:
@@ -345,11 +329,14 @@ def list_demands(request: HttpRequest, filters: Query[DemandFilters]) -> Any:
         qs = qs.overdue()
     elif filters.overdue is False:
         qs = qs.exclude(status__in=OPEN_STATUSES, due_at__lt=timezone.now())
-    page = page_response(qs, filters.cursor, filters.limit, ("-id",))
+    # The page's ids first, then their rows: the ids come from indexes and sort as integers;
+    # sorting whole rows (descriptions and all) of a unit's 25,000 orders took 250 ms.
+    page = page_response(qs.only("pk"), filters.cursor, filters.limit, ("-id",))
     ids = [demand.pk for demand in page["items"]]
+    rows = Demand.objects.select_related("category", "place", "assignee").in_bulk(ids)
     # One query for the page: whose requester the caller may see (demands.see_requester).
     handled = set(Demand.objects.handled_by(user).filter(pk__in=ids).values_list("pk", flat=True))
-    page["items"] = [_out(demand, demand.pk in handled) for demand in page["items"]]
+    page["items"] = [_out(rows[pk], pk in handled) for pk in ids if pk in rows]
     return page
 
 
@@ -363,7 +350,7 @@ def create_demand(
     payload: DemandIn,
     idempotency_header: HeaderEx[str | None, P(alias="Idempotency-Key", max_length=200)] = None,
 ) -> Any:
-    user = _logged_in(request)
+    user = logged_in(request)
     raw_key = (idempotency_header or payload.idempotency_key or "").strip()
     key = _stored_key(user, raw_key) if raw_key else None
     if key and (earlier := Demand.objects.filter(idempotency_key=key).first()):

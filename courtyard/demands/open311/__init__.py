@@ -22,7 +22,9 @@ Decisions (where the standard leaves a choice):
 - POST requests: `api_key` (missing: 400; unknown or revoked: 403). The place is found by
   `address_id`, a place code from the place tree: it is required, since demands are routed
   by place and the tree holds no geometry to place a point or an address in (`lat`/`long`
-  and `address_string` are stored with the demand as given). Contact fields: first and last
+  and `address_string` are stored with the demand as given; a point outside the place's
+  map box, or its nearest ancestor's, is a 400). No media: photos come only through the
+  web forms. Contact fields: first and last
   name become the requester's name and `phone` the phone (visible only to those who handle
   the demand); `email`, `device_id` and `account_id` are accepted and not stored. The
   client's `Idempotency-Key` header, when sent, makes a retry return the first request.

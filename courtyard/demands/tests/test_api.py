@@ -456,6 +456,50 @@ def test_each_persona_lists_the_demands_it_may_see_newest_first(
     assert ids(personas.stranger) == []
 
 
+def test_broad_scopes_list_the_same_demands_as_their_visible_set_newest_first(
+    city: City, personas: Personas, catalogue: Catalogue
+) -> None:
+    """A district or the city is said as a prefix (no index) for the newest-first list
+    (`visible_to(newest_first=True)`): the same rows as the range, page after page."""
+    from courtyard.people.actions import assign_role
+    from courtyard.people.models import RoleKind
+
+    made = [raise_demand(city, personas, catalogue) for _ in range(3)]
+    far = raise_demand(
+        city,
+        personas,
+        catalogue,
+        by=None,
+        channel="hotline",
+        place=city.far_community,
+        requester=None,
+        requester_name="孙女士",
+    )
+    district = User.objects.create(username="district-officer")
+    assign_role(district, by=None, kind=RoleKind.DISTRICT_OFFICER, place=city.district)
+    assign_role(district, by=None, kind=RoleKind.UNIT_HANDLER, organization=city.unit)
+    admin = User.objects.create(username="city-admin")
+    assign_role(admin, by=None, kind=RoleKind.CITY_ADMIN, place=city.city)
+
+    def walk(user: User) -> list[int]:
+        client, seen, cursor = api_as(user), [], ""
+        while True:
+            page = client.get(f"/api/v1/demands?limit=2{cursor}").json()
+            seen += [item["id"] for item in page["items"]]
+            if not page["next_cursor"]:
+                return seen
+            cursor = f"&cursor={page['next_cursor']}"
+
+    newest_first = sorted((d.pk for d in made), reverse=True)
+    assert walk(district) == newest_first
+    assert walk(admin) == [far.pk, *newest_first]
+    for user in (district, admin):
+        wide = Demand.objects.visible_to(user, newest_first=True)
+        assert set(wide.values_list("pk", flat=True)) == set(
+            Demand.objects.visible_to(user).values_list("pk", flat=True)
+        )
+
+
 def test_the_requester_appears_in_the_list_only_for_those_who_handle_it(
     city: City, personas: Personas, catalogue: Catalogue
 ) -> None:
@@ -837,11 +881,12 @@ def test_the_list_costs_the_same_at_two_sizes(
     client = api_as(getattr(personas, persona))
     client.get("/api/v1/demands")  # the token's first use stamps last_used_at
 
-    # token + user, staff scope, the page, whose requester the caller may see
-    with django_assert_num_queries(4):
+    # token + user, staff scope, the caller's units, the page's ids, their rows, whose
+    # requester the caller may see
+    with django_assert_num_queries(6):
         small = client.get("/api/v1/demands?limit=50")
     grow(city, personas, catalogue)
-    with django_assert_num_queries(4):
+    with django_assert_num_queries(6):
         large = client.get("/api/v1/demands?limit=50")
 
     assert small.status_code == large.status_code == 200

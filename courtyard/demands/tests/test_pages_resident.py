@@ -1193,13 +1193,14 @@ def grow(city: City, personas: Personas, catalogue: Catalogue, demand: Demand) -
 # 1 for the categories, 1 for the places found; my list: 1 for the page.
 QUERY_CASES = [
     # persona, status, url, queries
-    ("resident", Status.SUBMITTED, "/demands/mine/", 3),
-    ("resident", Status.SUBMITTED, "/demands/new/", 4),
-    ("resident", Status.SUBMITTED, "/demands/new/?q=路&place_q=草厂&category={category}", 5),
-    ("resident", Status.REPLIED, "/demands/{pk}/", 6),
-    ("here", Status.SUBMITTED, "/demands/{pk}/", 7),
-    ("above", Status.SIGNED, "/demands/{pk}/", 7),
-    ("handler", Status.SIGNED, "/demands/{pk}/", 7),
+    # (each + 1 for the unread-notifications badge of the navigation)
+    ("resident", Status.SUBMITTED, "/demands/mine/", 4),
+    ("resident", Status.SUBMITTED, "/demands/new/", 5),
+    ("resident", Status.SUBMITTED, "/demands/new/?q=路&place_q=草厂&category={category}", 6),
+    ("resident", Status.REPLIED, "/demands/{pk}/", 7),
+    ("here", Status.SUBMITTED, "/demands/{pk}/", 8),
+    ("above", Status.SIGNED, "/demands/{pk}/", 8),
+    ("handler", Status.SIGNED, "/demands/{pk}/", 8),
 ]
 
 

@@ -868,20 +868,20 @@ def grow_extensions(desk: Desk) -> None:
 # queue one more for the chosen place; the inbox its units, the (empty) staff scope that
 # visible_to reads, the tab counts and its page; the extension list its page; the record form
 # the catalogue and its list of places.
-COUNTS = [
-    ("triage", "here", "/demands/triage/", grow_triage, 6),
-    ("triage-street", "above", "/demands/triage/", grow_triage, 6),
+COUNTS = [  # (each + 1 for the unread-notifications badge of the navigation)
+    ("triage", "here", "/demands/triage/", grow_triage, 7),
+    ("triage-street", "above", "/demands/triage/", grow_triage, 7),
     (
         "triage-filtered",
         "here",
         "/demands/triage/?place={courtyard}&status=open&category={water}",
         grow_triage,
-        7,
+        8,
     ),
-    ("inbox", "handler", "/demands/inbox/", grow_inbox, 6),
-    ("extensions", "above", "/demands/extensions/", grow_extensions, 4),
-    ("record-form", "here", "/demands/record/", grow_triage, 5),
-    ("record-find", "here", "/demands/record/?find=草厂", grow_triage, 5),
+    ("inbox", "handler", "/demands/inbox/", grow_inbox, 7),
+    ("extensions", "above", "/demands/extensions/", grow_extensions, 5),
+    ("record-form", "here", "/demands/record/", grow_triage, 6),
+    ("record-find", "here", "/demands/record/?find=草厂", grow_triage, 6),
 ]
 
 

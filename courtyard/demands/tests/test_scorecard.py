@@ -6,8 +6,11 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from fractions import Fraction
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.conf import settings
@@ -16,9 +19,15 @@ from django.utils.html import escape
 
 from conftest import City, Personas, credit_code
 from courtyard.demands import scores
-from courtyard.demands.models import DemandTally
+from courtyard.demands.models import DemandTally, Whistle
 from courtyard.demands.tests.conftest import Catalogue
 from courtyard.demands.tests.test_rates import MARCH, hand_example
+from courtyard.demands.whistles import (
+    blow_whistle,
+    close_whistle,
+    report_to_whistle,
+    score_summons,
+)
 from courtyard.organizations import actions as org_actions
 from courtyard.organizations.models import OrganizationKind
 from courtyard.places.actions import create_place, rename_place
@@ -82,9 +91,10 @@ def test_the_street_scorecard_shows_the_hand_computed_rates_and_ranks_its_commun
     assert "2 of 3 evaluated orders rated resolved." in words
     assert "Satisfied 1, basically satisfied 1, not satisfied 1." in words
     # The trend: 12 months, oldest first, the month asked for last and marked.
-    months = re.findall(r'<th scope="row">(\d{4}-\d{2})</th>', page)
+    trend = page.split('id="trend-heading"', 1)[1].split("</section>", 1)[0]
+    months = re.findall(r'<th scope="row">(\d{4}-\d{2})</th>', trend)
     assert months == [f"{scores.add_months(date(2024, 4, 1), i):%Y-%m}" for i in range(12)]
-    assert '<tr aria-current="true">\n        <th scope="row">2025-03</th>' in page
+    assert '<tr aria-current="true">\n        <th scope="row">2025-03</th>' in trend
     assert page.count("<meter") == 4 + 4  # the month's four bars, and 草厂's in the ranking
     # The ranking of its communities: 草厂 scored, the sibling without orders unranked.
     assert ranking_names(page) == ["Caochang Community", "Dashilar West Street"]
@@ -233,6 +243,80 @@ def test_unit_names_are_escaped(
     assert escape(payload) in page
 
 
+# ── The whistles of a street ──────────────────────────────────────────────────────────────
+
+
+def shanghai(month: int, day: int, hour: int, minute: int = 0) -> datetime:
+    return datetime(2025, month, day, hour, minute, tzinfo=ZoneInfo("Asia/Shanghai"))
+
+
+def blow_march(city: City, personas: Personas, catalogue: Catalogue) -> None:
+    """Within 前门 in March 2025 (Shanghai time): two whistles summoning three parties, one
+    reported in time and one late, scored 70 and 85; one the first minutes of March (still
+    February in UTC), one in February, one in April, one in 海淀区: not March's."""
+
+    def blow(place: Place, at: datetime, orgs: list[Any]) -> Whistle:
+        return blow_whistle(
+            by=personas.above if place != city.far_community else _city_admin(), place=place,
+            kind="routine", title=f"哨{at:%m%d}", description="街道解决不了", organizations=orgs,
+            now=at,
+        )  # fmt: skip
+
+    first = blow(city.courtyard, shanghai(3, 1, 0, 10), [city.unit, catalogue.department])
+    report_to_whistle(first, by=personas.handler, organization=city.unit,
+                      now=shanghai(3, 1, 0, 30))  # in time (30 min)  # fmt: skip
+    report_to_whistle(first, by=personas.handler, organization=catalogue.department,
+                      now=shanghai(3, 1, 1, 0))  # late  # fmt: skip
+    close_whistle(first, by=personas.above)
+    score_summons(first, by=personas.above, organization=city.unit, score=70)
+    score_summons(first, by=personas.above, organization=catalogue.department, score=85)
+    blow(city.sibling, shanghai(3, 31, 23, 50), [city.sibling_unit])  # not reported
+    blow(city.sibling, shanghai(2, 28, 23, 50), [city.sibling_unit])
+    blow(city.community, shanghai(4, 1, 0, 10), [city.unit])
+
+
+def test_the_street_scorecard_counts_its_whistles_by_month(
+    city: City, personas: Personas, catalogue: Catalogue, client_for: Any, settings: Any
+) -> None:
+    settings.TIME_ZONE = "Asia/Shanghai"
+    blow_march(city, personas, catalogue)
+
+    page = html(client_for(personas.above).get(place_url(city.street)))
+
+    record = page.split('id="street-whistles"', 1)[1].split("</dl>", 1)[0]
+    assert re.findall(r"<dd>([^<]+)</dd>", record) == ["2", "3", "1", "33.3%", "77.5"]
+    trend = page.split('id="street-whistle-trend"', 1)[1].split("</table>", 1)[0]
+    rows = re.findall(
+        r'<th scope="row">(\d{4}-\d{2})</th>\s*<td>(\d+)</td>\s*<td>(\d+)</td>', trend
+    )
+    assert rows[-2:] == [("2025-02", "1", "1"), ("2025-03", "2", "3")]
+    assert [r[0] for r in rows] == [
+        f"{scores.add_months(date(2024, 4, 1), i):%Y-%m}" for i in range(12)
+    ]
+    assert scores.whistle_trend(city.street, 1, date(2025, 4, 1))[0].blown == 1
+    # A month without whistles says so; a community's or a district's page has no section.
+    assert "No whistle was blown within this place in this month." in text(
+        html(client_for(personas.above).get(place_url(city.street, "2025-01")))
+    )
+    community = html(client_for(personas.here).get(place_url(city.community)))
+    assert 'id="street-whistles-heading"' not in community
+
+
+def test_the_report_rate_and_average_are_exact(
+    city: City, personas: Personas, catalogue: Catalogue, settings: Any
+) -> None:
+    settings.TIME_ZONE = "Asia/Shanghai"
+    blow_march(city, personas, catalogue)
+    march = scores.whistle_trend(city.street, 12, MARCH)[-1]
+    assert (march.month, march.blown, march.summoned, march.reported_in_time) == (MARCH, 2, 3, 1)
+    assert (march.scored, march.score_total) == (2, 155)
+    assert march.report_rate == Fraction(1, 3)
+    assert march.report_percent == Decimal("33.3")
+    assert march.average_score == Decimal("77.5")
+    empty = scores.whistle_trend(city.street, 12, MARCH)[0]
+    assert (empty.report_rate, empty.average_score) == (None, None)
+
+
 # ── A fixed number of queries, at two data sizes ──────────────────────────────────────────
 
 GROWTH = 60
@@ -284,6 +368,19 @@ def grow_streets(city: City, catalogue: Catalogue) -> str:
     return "新街乡059"
 
 
+def grow_street(city: City, catalogue: Catalogue) -> str:
+    """The communities of `grow_communities`, and 20 whistles within the street in March."""
+    shown = grow_communities(city, catalogue)
+    officer = _city_admin()
+    for i in range(20):
+        blow_whistle(
+            by=officer, place=city.sibling if i % 2 else city.courtyard, kind="routine",
+            title=f"哨{i}", description="街道解决不了", organizations=[city.unit, city.sibling_unit],
+            now=datetime(2025, 3, 2 + i, 10, tzinfo=UTC),
+        )  # fmt: skip
+    return shown
+
+
 @dataclass(frozen=True)
 class Page:
     label: str
@@ -293,16 +390,17 @@ class Page:
     queries: int
 
 
-# A logged-in page spends 2 on the session and the user and 1 on the staff scope; then:
+# A logged-in page spends 2 on the session and the user, 1 on the unread-notifications badge
+# and 1 on the staff scope; then:
 # place pages 1 place, 1 ancestors (none for the city: it has none), 1 trend, 2 ranking
-# (none for a community: it ranks nothing); unit pages 1 unit (+1 "does the user handle
+# (none for a community: it ranks nothing), 1 whistles by month (streets only); unit pages 1 unit (+1 "does the user handle
 # it" for handlers, whom the seat's scope did not admit), 1 trend, 1 whistle record.
 PAGES = [
-    Page("street", "above", lambda c, k: place_url(c.street), grow_communities, 8),
-    Page("community", "here", lambda c, k: place_url(c.community), grow_communities, 6),
-    Page("city", "city-admin", lambda c, k: place_url(c.city), grow_streets, 7),
-    Page("unit-staff", "here", lambda c, k: unit_url(c.unit), grow_communities, 6),
-    Page("unit-handler", "handler", lambda c, k: unit_url(k.department), grow_communities, 7),
+    Page("street", "above", lambda c, k: place_url(c.street), grow_street, 10),
+    Page("community", "here", lambda c, k: place_url(c.community), grow_communities, 7),
+    Page("city", "city-admin", lambda c, k: place_url(c.city), grow_streets, 8),
+    Page("unit-staff", "here", lambda c, k: unit_url(c.unit), grow_communities, 7),
+    Page("unit-handler", "handler", lambda c, k: unit_url(k.department), grow_communities, 8),
 ]
 
 

@@ -886,18 +886,18 @@ class Page:
     closed: bool = False  # the main whistle closed first: the street's page has score forms
 
 
-# Session, user (2); staff scope (1); the page (1), or for a handler without a staff role
+# Session, user (2); unread-notifications badge (1); staff scope (1); the page (1), or for a handler without a staff role
 # "handles any unit?" (1) and the page (1). The form: + the organizations (1). The whistle:
 # the whistle (1), its summonses (1), the viewer's units among them (1), may the viewer open
 # the demand (1), and for a handler "does the user answer this whistle" is not asked on GET.
 PAGES = [
-    Page("board-street", "above", lambda b: "/demands/whistles/", 4),
-    Page("board-community", "here", lambda b: "/demands/whistles/", 4),
-    Page("board-handler", "handler", lambda b: "/demands/whistles/", 5),
-    Page("form", "above", lambda b: "/demands/whistles/new/", 4),
-    Page("detail-street", "above", lambda b: f"/demands/whistles/{b.whistle.pk}/", 7),
-    Page("detail-handler", "handler", lambda b: f"/demands/whistles/{b.whistle.pk}/", 7),
-    Page("detail-closed", "above", lambda b: f"/demands/whistles/{b.whistle.pk}/", 7, True),
+    Page("board-street", "above", lambda b: "/demands/whistles/", 5),
+    Page("board-community", "here", lambda b: "/demands/whistles/", 5),
+    Page("board-handler", "handler", lambda b: "/demands/whistles/", 6),
+    Page("form", "above", lambda b: "/demands/whistles/new/", 5),
+    Page("detail-street", "above", lambda b: f"/demands/whistles/{b.whistle.pk}/", 8),
+    Page("detail-handler", "handler", lambda b: f"/demands/whistles/{b.whistle.pk}/", 8),
+    Page("detail-closed", "above", lambda b: f"/demands/whistles/{b.whistle.pk}/", 8, True),
 ]
 
 
@@ -951,7 +951,7 @@ def test_the_unit_scorecard_shows_how_it_answered_the_month_s_whistles(
     report_to_whistle(late, by=p.handler, organization=dept, now=T0 + timedelta(minutes=31))
     close_whistle(late, by=p.above)
     score_summons(late, by=p.above, organization=dept, score=60)
-    with django_assert_num_queries(7):  # test_scorecard.PAGES: unit-handler
+    with django_assert_num_queries(8):  # test_scorecard.PAGES: unit-handler
         page = html(client.get(url))
     assert record_on_scorecard(page) == [
         ("Summoned", "2"),
@@ -963,7 +963,7 @@ def test_the_unit_scorecard_shows_how_it_answered_the_month_s_whistles(
     assert "2 summonses scored by the street." in page
     for i in range(5):
         blow(board.city, p.above, board.city.street, [dept], title=f"更多{i}", now=T0)
-    with django_assert_num_queries(7):
+    with django_assert_num_queries(8):
         page = html(client.get(url))
     assert record_on_scorecard(page)[0] == ("Summoned", "7")
     assert record_on_scorecard(page)[3] == ("Not reported", "5")

@@ -77,6 +77,13 @@ class Command(BaseCommand):
             default=d.demand_months,
             help="months before today that the demands are spread over",
         )
+        parser.add_argument(
+            "--councils",
+            type=count,
+            default=d.councils,
+            help="councils with members, proposals, meetings, votes and owners' rolls "
+            "(default 0: none)",
+        )
         parser.add_argument("--seed", type=int, default=d.seed, help="the same seed, the same city")
         parser.add_argument(
             "--batch-size", type=count, default=d.batch_size, help="rows per INSERT"
@@ -108,6 +115,7 @@ class Command(BaseCommand):
                 batch_size=options["batch_size"],
                 demands=options["demands"],
                 demand_months=options["demand_months"],
+                councils=options["councils"],
             )
         )
         made = ", ".join(f"{n:,} {what.replace('_', ' ')}" for what, n in report.counts.items())
