@@ -32,6 +32,7 @@ import sys
 import time
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "bench" / "out"
@@ -42,6 +43,11 @@ def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--generate", type=int, default=100_000, help="demands to generate")
     parser.add_argument("--import-rows", type=int, default=20_000, help="rows to import")
+    parser.add_argument(
+        "--single-thread",
+        action="store_true",
+        help="import without the writer thread (each batch prepared, then committed)",
+    )
     parser.add_argument("--json", type=Path, help="also write the figures to this JSON file")
     return parser.parse_args()
 
@@ -195,21 +201,27 @@ def tally_rows() -> list[tuple[object, ...]]:
     return sorted(DemandTally.objects.values_list(*fields), key=repr)
 
 
-def bench_import(rows: int) -> dict[str, object]:
-    from courtyard.demands.importer import import_demands
+def bench_import(rows: int, *, single_thread: bool = False) -> dict[str, object]:
+    from courtyard.demands.importer import import_rows, read_table
     from courtyard.demands.rebuild import rebuild_demand_rates
 
     prepare_routing()
     path = OUT / "orders.csv"
     write_orders(path, rows)
+    pipeline = False if single_thread else None  # None: as the command does
+
+    def import_file() -> Any:
+        header, lines, _total = read_table(path)  # as `courtyard import_demands` does
+        return import_rows(header, lines, pipeline=pipeline)
+
     load_before = load()
     started = time.perf_counter()
-    result = import_demands(path)
+    result = import_file()
     first = time.perf_counter() - started
     load_between = load()
     assert result.created == rows, result.errors[:5]
     started = time.perf_counter()
-    again = import_demands(path)
+    again = import_file()
     second = time.perf_counter() - started
     assert again.existing == rows
     kept = tally_rows()
@@ -222,6 +234,7 @@ def bench_import(rows: int) -> dict[str, object]:
         "again_seconds": round(second, 2),
         "again_rows_per_second": round(rows / second),
         "tallies_equal_rebuild": True,
+        "writer_thread": not single_thread,
         "load_before": load_before,
         "load_after_first": load_between,
     }
@@ -244,7 +257,7 @@ def main() -> None:
         figures["generator"] = bench_generator(args.generate)
         print("generator", json.dumps(figures["generator"]))
     if args.import_rows:
-        figures["import"] = bench_import(args.import_rows)
+        figures["import"] = bench_import(args.import_rows, single_thread=args.single_thread)
         print("import", json.dumps(figures["import"]))
     figures["load_after"] = load()
     print(f"load average after: {figures['load_after']}")

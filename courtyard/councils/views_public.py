@@ -114,7 +114,8 @@ def with_progress(resolutions: QuerySet[Resolution]) -> QuerySet[Resolution]:
 
 def _visible_council(request: Request, pk: int) -> Council:
     return get_object_or_404(
-        Council.objects.visible_to(request.user).select_related("place"), pk=pk
+        Council.objects.visible_to(request.user).with_last_meeting().select_related("place"),
+        pk=pk,
     )
 
 
@@ -231,9 +232,13 @@ def _render_council(
         candidates = _unit_candidates(council)
         member_form = panel_form(bound, "member-add", MemberForm, candidates=candidates)
         member_form.offer(listed_units(candidates))
+    now = timezone.now()
+    due_by = council.meeting_due_by(getattr(council, "last_met_at", None))
     context = {
         "council": council,
-        "now": timezone.now(),
+        "now": now,
+        "meeting_due_by": due_by,
+        "meeting_overdue": due_by < now and not meetings,
         "members": members,
         "meetings": [(meeting, meeting_url(meeting)) for meeting in meetings],
         "proposals": proposals,

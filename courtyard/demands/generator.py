@@ -901,11 +901,17 @@ class RowWriter:
         except KeyError:  # … unless a field was deferred
             return [getattr(obj, name) for name in self.columns(type(obj))]
 
-    def convert(self, model: type[models.Model], row: list[Any]) -> list[Any]:
-        """A row of Python values (column order) made the database's, in place."""
+    def convert(
+        self, model: type[models.Model], row: list[Any], known: dict[int, Any] | None = None
+    ) -> list[Any]:
+        """A row of Python values (column order) made the database's, in place. `known`:
+        id of a value → its database value, converted already (the caller keeps the values
+        alive)."""
         for i, fn in self.converted[model]:
-            if row[i] is not None:
-                row[i] = fn(row[i])
+            value = row[i]
+            if value is not None:
+                found = known.get(id(value)) if known else None
+                row[i] = fn(value) if found is None else found
         return row
 
     def write(self, objects: list[Any]) -> None:
@@ -931,14 +937,6 @@ class RowWriter:
                 if connection.queries_logged:  # counted like the INSERT it replaces
                     sql = f"{self.copies[model]} -- {len(rows)} rows"
                     connection.queries_log.append({"sql": sql, "time": "0.000"})
-            elif __import__("os").environ.get("MULTIROW"):
-                width = len(rows[0])
-                per = max(1, min(int(__import__("os").environ["MULTIROW"]), connection.features.max_query_params // width))
-                head = self.plans[model][0].split(" VALUES ")[0]
-                one = f"({', '.join(['%s'] * width)})"
-                for start in range(0, len(rows), per):
-                    chunk = rows[start : start + per]
-                    cursor.execute(f"{head} VALUES {', '.join([one] * len(chunk))}", [v for row in chunk for v in row])
             else:
                 cursor.executemany(self.plans[model][0], rows)
 

@@ -11,6 +11,7 @@ Invariants:
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
@@ -47,6 +48,15 @@ class CouncilQuerySet(models.QuerySet["Council"]):
     def within(self, place: Place) -> CouncilQuerySet:
         low, high = path_range(place.path)
         return self.filter(place_path__gte=low, place_path__lt=high)
+
+    def with_last_meeting(self) -> CouncilQuerySet:
+        """Annotates `last_met_at`: when its latest closed meeting started (None if never)."""
+        from courtyard.councils.models.meetings import Meeting, MeetingStatus
+
+        latest = Meeting.objects.filter(
+            council=models.OuterRef("pk"), status=MeetingStatus.CLOSED
+        ).order_by("-starts_at", "-id")
+        return self.annotate(last_met_at=models.Subquery(latest.values("starts_at")[:1]))
 
 
 def _charter(name: str) -> Any:
@@ -120,6 +130,11 @@ class Council(models.Model):
     @property
     def scope_path(self) -> str:
         return self.place_path
+
+    def meeting_due_by(self, last_met_at: datetime | None) -> datetime:
+        """The charter's "meets at least every N days", counted from the last meeting held
+        (or from the council's creation)."""
+        return (last_met_at or self.created_at) + timedelta(days=self.meets_every_days)
 
 
 class MemberRole(models.TextChoices):

@@ -597,3 +597,32 @@ def test_resolution_list_shows_the_public_ones_with_a_fixed_number_of_queries(
     assert "公示中的决议" in html and "published for objections" in html
     assert "待签的决议" not in html
     assert "待签的决议" in page(client_for(board.members[3].user), url)  # members see drafts
+
+
+def test_the_council_page_says_when_the_next_meeting_is_due_and_flags_a_late_one(
+    city: City, personas: Personas
+) -> None:
+    long_ago = timezone.now() - timedelta(days=200)
+    council = actions.create_council(
+        by=personas.here, place=city.community, name="院落议事会", meets_every_days=182,
+        now=long_ago,
+    )  # fmt: skip
+    page = Client().get(f"/councils/{council.pk}/").content.decode()
+    due = timezone.localtime(long_ago + timedelta(days=182)).strftime("%Y-%m-%d")
+    assert f'<dd id="meeting-due">{due} <strong class="badge overdue">' in page
+
+    member = actions.add_member(council, by=personas.here, user=personas.stranger, role="chair")
+    held = timezone.now() - timedelta(days=10)
+    meeting = actions.schedule_meeting(
+        council, by=personas.here, title="例会", location="院内", starts_at=held,
+        now=held - timedelta(days=5),
+    )  # fmt: skip
+    actions.add_motion(meeting, by=personas.here, title="院内停车", now=held - timedelta(days=5))
+    actions.announce_meeting(meeting, by=personas.here, now=held - timedelta(days=5))
+    actions.open_meeting(meeting, by=personas.here, now=held)
+    actions.record_attendance(meeting, by=personas.here, members=[member], now=held)
+    actions.close_meeting(meeting, by=personas.here, minutes="讨论了停车。", now=held)
+    page = Client().get(f"/councils/{council.pk}/").content.decode()
+    due = timezone.localtime(held + timedelta(days=182)).strftime("%Y-%m-%d")
+    assert f'<dd id="meeting-due">{due}</dd>' in page
+    assert "overdue: no meeting is announced" not in page

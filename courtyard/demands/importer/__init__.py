@@ -71,7 +71,6 @@ from django.db import connection
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from courtyard.core.models import AuditEvent
 from courtyard.demands.conf import demand_settings
 from courtyard.demands.importer.checking import parse_moment
 from courtyard.demands.importer.lookups import Lookups
@@ -86,7 +85,6 @@ from courtyard.demands.importer.reading import (
 )
 from courtyard.demands.importer.running import CACHE_KIB, ImportResult, Run
 from courtyard.demands.importer.writing import BatchWriter
-from courtyard.demands.models import Demand, DemandTally, Dispatch
 
 __all__ = [
     "BATCH",
@@ -101,7 +99,6 @@ __all__ = [
 ]
 
 BATCH = 2000  # rows checked together and written in one transaction
-ANALYZE_AFTER = 10_000  # demands created, from which PostgreSQL's statistics are refreshed
 
 
 def import_rows(
@@ -131,22 +128,8 @@ def import_rows(
     )
     with _page_cache(enabled=not pipeline), _no_cycle_collection():
         run.run(batches, result, progress, pipeline=pipeline)
-    if result.created >= ANALYZE_AFTER and not connection.in_atomic_block:
-        _analyze()
     result.errors.sort()
     return result
-
-
-def _analyze() -> None:
-    """On PostgreSQL, refresh the planner's statistics of the tables a large import grew
-    (as `courtyard generate` does): until autovacuum comes by, it would plan with their
-    old numbers (sequential scans where an index would do, in the next import too). SQLite
-    keeps no statistics unless asked, and a Courtyard deployment does not ask."""
-    if connection.vendor != "postgresql":
-        return
-    with connection.cursor() as cursor:
-        for model in (Demand, Dispatch, AuditEvent, DemandTally):
-            cursor.execute(f"ANALYZE {connection.ops.quote_name(model._meta.db_table)}")
 
 
 @contextmanager

@@ -260,7 +260,7 @@ def check_row(line: int, row: dict[str, Any], lookups: Lookups, now: datetime) -
         attributes={
             match[1]: str(value)
             for name, value in row.items()
-            if (match := ATTRIBUTE_RE.match(name)) and value != ""
+            if value != "" and name[:10] == "attribute[" and (match := ATTRIBUTE_RE.match(name))
         },
         resolved=resolved,
         satisfaction=satisfaction,

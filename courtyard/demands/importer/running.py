@@ -170,6 +170,8 @@ class Run:
                 result.errors.append((order.line, order.later_problem))
                 continue
             planned.append(self.plan(order, unit_id))
+        if connection.vendor == "postgresql":  # numbered here: less for the writer to do
+            self.writer.number(planned)
         return Prepared(len(records), planned)
 
     def check(self, records: Records, existing: set[str], result: ImportResult) -> Iterator[Order]:

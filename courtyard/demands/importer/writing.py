@@ -86,20 +86,24 @@ def plan(
         external_id=order.external_id or None,
     )
     planned = Planned(order, demand, None, places=places)
-    planned.steps.append(
-        (
-            "submit_demand",
-            {"status": [None, Status.SUBMITTED.value], "channel": [None, order.channel]},
-            order.received_at,
-        )
-    )
+    submitted = SHARED.get(("submit_demand", order.channel))
+    if submitted is None:
+        submitted = {"status": [None, Status.SUBMITTED.value], "channel": [None, order.channel]}
+        share(("submit_demand", order.channel), submitted)
+    planned.steps.append(("submit_demand", submitted, order.received_at))
     status = Status.SUBMITTED.value
 
     def step(verb: str, new: str, at: datetime, **notes: Any) -> None:
         """The audit row `actions._log` writes."""
         nonlocal status
-        changes: dict[str, list[Any]] = {"status": [status, new]}
-        changes.update({key: [None, value] for key, value in notes.items() if value is not None})
+        # a text, or one of many units: its own changes; else the shared ones
+        key = None if "note" in notes or "unit" in notes else (verb, status, *notes.values())
+        changes = SHARED.get(key) if key else None
+        if changes is None:
+            changes = {"status": [status, new]}
+            changes.update({k: [None, value] for k, value in notes.items() if value is not None})
+            if key:
+                share(key, changes)
         planned.steps.append((verb, changes, at))
         status = new
 
@@ -118,6 +122,18 @@ def plan(
         _plan_dispatched(order, unit_id, config, rows, planned, step)
     demand.status = status
     return planned
+
+
+# The changes that many audit rows have in common (a step without a free text or a unit:
+# the same verb from the same status with the same notes, or a submission by a channel):
+# one dict each, which nobody changes, so that its JSON is made once (`BatchWriter`).
+SHARED: dict[Any, dict[str, list[Any]]] = {}
+SHARED_IDS: set[int] = set()
+
+
+def share(key: Any, changes: dict[str, list[Any]]) -> None:
+    SHARED[key] = changes
+    SHARED_IDS.add(id(changes))  # kept alive by SHARED
 
 
 def _plan_dispatched(
@@ -227,7 +243,6 @@ def reserve_ids(model: type[models.Model], count: int) -> list[int]:
     refuse the write rather than let two writers collide)."""
     if count == 0:
         return []
-    assert connection.in_atomic_block, "reserve ids inside the batch's transaction"
     table = str(model._meta.db_table)
     column = str(model._meta.pk.column)
     quote = connection.ops.quote_name
@@ -239,6 +254,7 @@ def reserve_ids(model: type[models.Model], count: int) -> list[int]:
             )
             return sorted(row[0] for row in cursor.fetchall())
         if connection.vendor == "sqlite":
+            assert connection.in_atomic_block, "on SQLite, reserve ids in the transaction"
             # Table and column names from the model's metadata.
             cursor.execute(f"SELECT max({quote(column)}) FROM {quote(table)}")  # noqa: S608
             top = cursor.fetchone()[0] or 0
@@ -267,13 +283,26 @@ class BatchWriter:
         self.event_row[at["actor_id"]] = None  # the system, as `by=None`
         demand_type = ContentType.objects.get_for_model(Demand).pk
         self.event_row[at["target_type_id"]] = demand_type
+        fields = {f.attname: f for f in Demand._meta.concrete_fields}
+        self.moments = [  # the columns of the demand's moments
+            i
+            for name, i in self.at[Demand].items()
+            if isinstance(fields[name], models.DateTimeField)
+        ]
+        self.json: dict[int, Any] = {}  # id of a shared `changes` → its database value
 
     def prepare(self, planned: Planned) -> None:
-        """The order's database rows, ids left to `write`, and its tally increments."""
+        """The order's database rows, ids left to `write`, and its tally increments. Each
+        moment is converted once (the dispatch and the audit rows repeat the demand's
+        stamps), and each shared `changes` once per import (`shared`)."""
         rows = self.rows
-        planned.demand_row = rows.convert(Demand, rows.values(planned.demand))
+        values = rows.values(planned.demand)
+        planned.demand_row = rows.convert(Demand, values.copy())
+        # id → database value of the demand's moments, alive as long as `planned` is
+        known = {id(values[i]): planned.demand_row[i] for i in self.moments}
+        known.update(self.json)
         if planned.dispatch is not None:
-            planned.dispatch_row = rows.convert(Dispatch, rows.values(planned.dispatch))
+            planned.dispatch_row = rows.convert(Dispatch, rows.values(planned.dispatch), known)
         at = self.at[AuditEvent]
         verb_, changes_, when, path = at["verb"], at["changes"], at["created_at"], at["place_path"]
         place_path = planned.demand.place_path
@@ -281,16 +310,20 @@ class BatchWriter:
         for verb, changes, moment in planned.steps:
             row = self.event_row.copy()
             row[verb_], row[changes_], row[when], row[path] = verb, changes, moment, place_path
-            planned.event_rows.append(rows.convert(AuditEvent, row))
+            planned.event_rows.append(rows.convert(AuditEvent, row, known))
+            if id(changes) in SHARED_IDS and id(changes) not in self.json:
+                self.json[id(changes)] = row[changes_]
         planned.tallies = tallies_of(planned, self.months)
 
-    def write(self, batch: list[Planned]) -> None:
-        """Reserve the ids, fill them in, insert; then the tallies (see the class)."""
-        demands = [planned.demand_row for planned in batch]
+    def number(self, batch: list[Planned]) -> None:
+        """Reserve ids for the orders of `batch` that have none and fill them in: the
+        demand's, its dispatch's (and the demand it names), its audit rows' (and the
+        demand they name). On PostgreSQL this may run before the batch's transaction (a
+        sequence gives each number once, committed or not); on SQLite it runs in it."""
+        batch = [planned for planned in batch if planned.demand.pk is None]
         demand_pk = self.at[Demand]["id"]
-        for planned, pk in zip(batch, reserve_ids(Demand, len(demands)), strict=True):
+        for planned, pk in zip(batch, reserve_ids(Demand, len(batch)), strict=True):
             planned.demand.pk = planned.demand_row[demand_pk] = pk
-        self.rows.insert_rows(Demand, demands)
 
         at = self.at[Dispatch]
         dispatches = [p.dispatch_row for p in batch if p.dispatch_row is not None]
@@ -299,15 +332,21 @@ class BatchWriter:
             if planned.dispatch_row is not None:
                 planned.dispatch_row[at["id"]] = next(ids)
                 planned.dispatch_row[at["demand_id"]] = planned.demand.pk
-        self.rows.insert_rows(Dispatch, dispatches)
 
         at = self.at[AuditEvent]
         pk_, target, repr_ = at["id"], at["target_id"], at["target_repr"]
-        events = [row for planned in batch for row in planned.event_rows]
-        ids = iter(reserve_ids(AuditEvent, len(events)))
+        ids = iter(reserve_ids(AuditEvent, sum(len(p.event_rows) for p in batch)))
         for planned in batch:
             shown, number = str(planned.demand)[:255], str(planned.demand.pk)
             for row in planned.event_rows:
                 row[pk_], row[target], row[repr_] = next(ids), number, shown
+
+    def write(self, batch: list[Planned]) -> None:
+        """Number what is not numbered yet, insert; then the tallies (see the class)."""
+        self.number(batch)
+        self.rows.insert_rows(Demand, [planned.demand_row for planned in batch])
+        dispatches = [p.dispatch_row for p in batch if p.dispatch_row is not None]
+        self.rows.insert_rows(Dispatch, dispatches)
+        events = [row for planned in batch for row in planned.event_rows]
         self.rows.insert_rows(AuditEvent, events)
         bump_many(tally_deltas(batch))

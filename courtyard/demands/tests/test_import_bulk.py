@@ -425,14 +425,10 @@ def test_an_order_still_open_keeps_the_clock_of_its_dispatch(city, catalogue):
 
 @pytest.mark.parametrize("working_days", [False, True])
 def test_the_pipelined_import_commits_in_a_writer_thread_what_the_replay_writes(
-    transactional_db, city, catalogue, extra, settings, working_days, monkeypatch
+    transactional_db, city, catalogue, extra, settings, working_days
 ):
     """Outside a transaction (the command), a writer thread with its own connection
-    commits each batch while the next is prepared: the same rows, reasons and tallies
-    (and PostgreSQL's statistics refreshed after it, here from the first demand)."""
-    import courtyard.demands.importer as importer
-
-    monkeypatch.setattr(importer, "ANALYZE_AFTER", 1)
+    commits each batch while the next is prepared: the same rows, reasons and tallies."""
     settings.DEMANDS = {"WORKING_DAYS": working_days}
     rows = lines(good_rows(city) + bad_rows())
     replayed = replay_rows(HEADER, rows, now=NOW)
