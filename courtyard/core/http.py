@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING
 
 from django.http import HttpRequest
@@ -36,3 +37,16 @@ class AuthedRequest(Request):
     """A request behind `login_required`: the user is a real account."""
 
     user: User
+
+
+_ID = re.compile(r"[0-9]{1,18}")
+
+
+def id_param(value: str | None) -> int | None:
+    """A positive database id written in ASCII digits (no more than a 64-bit id holds), or
+    None for anything else: "²" passes `str.isdigit` but not `int`, 5,000 digits pass
+    both but no database."""
+    if value is None or not _ID.fullmatch(value):
+        return None
+    number = int(value)
+    return number if 0 < number < 2**63 else None

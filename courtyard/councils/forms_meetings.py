@@ -69,19 +69,25 @@ class MotionForm(forms.Form):
 
 
 class AttendanceForm(forms.Form):
-    members = forms.ModelMultipleChoiceField(
+    """Ticks among the council's current members (checked against the list shown, so no
+    id from the request reaches the database)."""
+
+    members = forms.TypedMultipleChoiceField(
         label=_("Present"),
-        queryset=CouncilMember.objects.none(),
+        coerce=int,
         widget=forms.CheckboxSelectMultiple,
         error_messages={"required": _("Tick the members who are present.")},
     )
 
     def __init__(self, *args: Any, members: Sequence[CouncilMember], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        self.by_pk = {m.pk: m for m in members}
         field = self.fields["members"]
-        assert isinstance(field, forms.ModelMultipleChoiceField)
-        field.queryset = CouncilMember.objects.filter(pk__in=[m.pk for m in members])
-        field.widget.choices = [(m.pk, m.display_name) for m in members]
+        assert isinstance(field, forms.TypedMultipleChoiceField)
+        field.choices = [(m.pk, m.display_name) for m in members]
+
+    def clean_members(self) -> list[CouncilMember]:
+        return [self.by_pk[pk] for pk in self.cleaned_data["members"]]
 
 
 class FloorForm(forms.Form):

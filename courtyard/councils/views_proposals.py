@@ -22,7 +22,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from django_stubs_ext import StrOrPromise
 
 from courtyard.core.errors import DomainError
-from courtyard.core.http import AuthedRequest, Request
+from courtyard.core.http import AuthedRequest, Request, id_param
 from courtyard.core.pagination import keyset_page
 from courtyard.councils import actions
 from courtyard.councils.forms_public import ActionForm, NoFieldsForm, ProposalForm, ReasonForm
@@ -132,12 +132,13 @@ def _demand_for(request: AuthedRequest, council: Council) -> Demand | None:
     raw = request.POST.get("demand") or request.GET.get("demand") or ""
     if not raw:
         return None
-    if not raw.isdigit():
+    demand_id = id_param(raw)
+    if demand_id is None:
         raise Http404
     demand = (
         Demand.objects.visible_to(request.user)
         .select_related("category")
-        .filter(pk=int(raw))
+        .filter(pk=demand_id)
         .first()
     )
     if demand is None or not demand.place_path.startswith(council.place_path):
@@ -152,7 +153,7 @@ def _demand_for(request: AuthedRequest, council: Council) -> Demand | None:
 @require_http_methods(["GET", "POST"])
 def proposal_create(request: AuthedRequest, pk: int) -> HttpResponse:
     """Raise a proposal to a council, for oneself or for a unit one handles; `?demand=`
-    starts it from a demand (its text filled in, the link kept)."""
+    starts it from a demand (its public summary filled in, the link kept)."""
     council = get_object_or_404(
         Council.objects.visible_to(request.user).select_related("place"), pk=pk
     )
@@ -165,7 +166,8 @@ def proposal_create(request: AuthedRequest, pk: int) -> HttpResponse:
         initial = {
             "demand": demand.pk,
             "title": demand.category.display_name,
-            "body": demand.description,
+            # The public summary, never the resident's own words (they may name people).
+            "body": demand.public_summary,
         }
     form = ProposalForm(request.POST or None, handled=handled_organizations(user), initial=initial)
     refused = 0  # the status of a refusal by the action

@@ -28,7 +28,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from django_stubs_ext import StrOrPromise
 
 from courtyard.core.errors import DomainError
-from courtyard.core.http import AuthedRequest, Request
+from courtyard.core.http import AuthedRequest, Request, id_param
 from courtyard.core.pagination import keyset_page
 from courtyard.councils import actions
 from courtyard.councils.forms_public import (
@@ -136,9 +136,9 @@ def council_list(request: Request) -> HttpResponse:
     within = None
     place_id = request.GET.get("place", "")
     if place_id:
-        if not place_id.isdigit():
-            raise Http404
-        within = get_object_or_404(Place.objects.visible_to(request.user), pk=int(place_id))
+        within = get_object_or_404(
+            Place.objects.visible_to(request.user), pk=id_param(place_id) or 0
+        )
         councils = councils.within(within)
     page = keyset_page(
         councils,
@@ -148,7 +148,7 @@ def council_list(request: Request) -> HttpResponse:
     )
     # "Raise as a proposal" from a demand: the chosen council's form checks the demand.
     demand = request.GET.get("demand", "")
-    demand_id = int(demand) if demand.isdigit() else None
+    demand_id = id_param(demand)
     query = "&".join(
         part
         for part in (
@@ -172,10 +172,10 @@ def council_list(request: Request) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def council_create(request: AuthedRequest) -> HttpResponse:
     """Staff create a council at a place they administer (`?place=`)."""
-    place_id = request.GET.get("place", "")
-    if not place_id.isdigit():
+    place_id = id_param(request.GET.get("place"))
+    if place_id is None:
         raise Http404
-    place = get_object_or_404(Place.objects.visible_to(request.user), pk=int(place_id))
+    place = get_object_or_404(Place.objects.visible_to(request.user), pk=place_id)
     if not administers(request.user, place.path):
         raise Http404
     form = CouncilForm(request.POST or None)

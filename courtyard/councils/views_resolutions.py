@@ -55,7 +55,7 @@ from courtyard.councils.views_public import (
     with_progress,
 )
 from courtyard.demands.routing import dispatch_candidates
-from courtyard.organizations.models import Organization, handled_organizations
+from courtyard.organizations.models import handled_organizations
 
 SIGNING = {ResolutionStatus.DRAFT, ResolutionStatus.PUBLISHED}
 
@@ -126,8 +126,9 @@ def _visible_resolution(request: Request, pk: int) -> Resolution:
 
 
 def _task_units(resolution: Resolution) -> Any:
-    """Units a task may name: the active organizations within the council's place."""
-    return Organization.objects.filter(is_active=True).within(resolution.council.place)
+    """Units a task may name: the active organizations of the council's district (the
+    action's rule, as for demands dispatched by hand)."""
+    return dispatch_candidates(resolution)
 
 
 # ── A council's resolutions ──────────────────────────────────────────────────────────────

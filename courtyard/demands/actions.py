@@ -134,8 +134,17 @@ def _check_attributes(category: ServiceCategory, answers: dict[str, Any]) -> dic
     return cleaned
 
 
+def submit_demand(*, photos: Sequence[UploadedFile] = (), **fields: Any) -> Demand:
+    """Raise a demand (see `_submit_demand`). The photos are decoded and re-encoded here,
+    before the transaction: decoding a large photo takes a second or more, and a write
+    transaction held that long would stall every other writer (SQLite locks the database).
+    """
+    checked = demand_photos.check_photos(photos) if photos else []
+    return _submit_demand(checked_photos=checked, **fields)
+
+
 @transaction.atomic
-def submit_demand(
+def _submit_demand(
     *,
     by: Any,
     channel: str,
@@ -152,7 +161,7 @@ def submit_demand(
     idempotency_key: str | None = None,
     external_id: str | None = None,
     submitted_at: datetime | None = None,
-    photos: Sequence[UploadedFile] = (),
+    checked_photos: Sequence[demand_photos.CheckedPhoto] = (),
 ) -> Demand:
     """Raise a demand. A retried submission with the same idempotency key (or hotline order
     number) returns the demand the first one created and creates nothing.
@@ -171,8 +180,9 @@ def submit_demand(
         raise BadInput(_("This service category is no longer in use."), field="category")
     description = _text(description, "description", limit=DESCRIPTION_MAX)
     point = _coordinate(latitude, "lat", 90), _coordinate(longitude, "long", 180)
+    if (point[0] is None) != (point[1] is None):
+        raise BadInput(_("Give both the latitude and the longitude, or neither."), field="lat")
     _check_point(place, *point)
-    checked_photos = demand_photos.check_photos(photos)
     demand = Demand(
         channel=channel,
         place=place,

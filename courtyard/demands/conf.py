@@ -39,7 +39,7 @@ DEFAULTS: dict[str, Any] = {
     "PHOTOS_MAX": 3,
     "PHOTO_MAX_BYTES": 5 * 1024 * 1024,
     "PHOTO_MAX_SIDE": 2048,
-    "PHOTO_MAX_PIXELS": 40_000_000,
+    "PHOTO_MAX_PIXELS": 25_000_000,
 }
 
 
@@ -58,7 +58,7 @@ class DemandSettings:
     photos_max: int = 3
     photo_max_bytes: int = 5 * 1024 * 1024
     photo_max_side: int = 2048
-    photo_max_pixels: int = 40_000_000
+    photo_max_pixels: int = 25_000_000
 
     def feedback_time(self, feedback_class: str) -> timedelta:
         return timedelta(hours=self.feedback_hours[feedback_class])

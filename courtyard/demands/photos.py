@@ -174,6 +174,9 @@ def check_photo(upload: UploadedFile) -> CheckedPhoto:
                     raise BadInput(_("This photo has too many pixels."), field=FIELD)
                 probe.verify()  # the whole file, not only its header
             with Image.open(io.BytesIO(data), formats=[fmt]) as image:
+                # A JPEG decodes straight to a smaller scale when it is larger than kept.
+                side = config.photo_max_side
+                image.draft("RGB", (side, side))
                 image.load()
                 upright = ImageOps.exif_transpose(image)
     except BadInput:

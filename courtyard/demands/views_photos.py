@@ -24,7 +24,7 @@ def _stream(request: AuthedRequest, pk: int, *, thumbnail: bool) -> FileResponse
         raise Http404 from exc
     response = FileResponse(handle, content_type=photo.content_type)
     # Personal: no shared cache keeps it; the browser may, briefly.
-    response["Cache-Control"] = "private, max-age=3600"
+    response["Cache-Control"] = "private, no-store"  # not left on a shared computer
     response["Content-Security-Policy"] = "default-src 'none'; sandbox"
     response["X-Content-Type-Options"] = "nosniff"
     return response

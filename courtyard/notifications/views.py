@@ -39,7 +39,9 @@ def notification_open(request: AuthedRequest, pk: int) -> HttpResponse:
     """Mark one of my notifications read and go to its page — only a page of this site
     (a stored link that is not local falls back to the inbox). Someone else's is a 404."""
     notification = get_object_or_404(Notification.objects.visible_to(request.user), pk=pk)
-    actions.mark_read(by=request.user, ids=[notification.pk])
+    # Followed from another site (an <img> pointing here, say), it is not "read".
+    if request.headers.get("Sec-Fetch-Site") != "cross-site":
+        actions.mark_read(by=request.user, ids=[notification.pk])
     inbox = reverse("notifications:notification-list")
     return redirect(notification.url if is_local(request, notification.url) else inbox)
 

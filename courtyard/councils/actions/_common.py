@@ -62,3 +62,18 @@ def log(obj: models.Model, *, by: Any, verb: str, at: datetime, **changes: list[
         place_path=getattr(obj, "place_path", ""),
         at=at,
     )
+
+
+# Moments a council plans with: a meeting, a voting window, a task's deadline. Outside these
+# years a date is a typo, and near the ends of the calendar it cannot even be converted to UTC.
+YEARS = range(2000, 2101)
+
+
+def check_moment(value: datetime | None, field: str) -> None:
+    """Refuse (400) a date outside YEARS before anything compares or stores it."""
+    if value is not None and value.year not in YEARS:
+        raise BadInput(
+            _("Give a date between %(first)d and %(last)d.")
+            % {"first": YEARS[0], "last": YEARS[-1]},
+            field=field,
+        )

@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from courtyard.core.errors import BadInput, Conflict
 from courtyard.councils.actions._common import (
     TITLE_MAX,
+    check_moment,
     clean_text,
     locked,
     log,
@@ -52,6 +53,7 @@ def schedule_meeting(
     now: datetime | None = None,
 ) -> Meeting:
     """A draft meeting; its notice is published with `announce_meeting`."""
+    check_moment(starts_at, "starts_at")
     at = now_or(now)
     if starts_at <= at:
         raise BadInput(_("A meeting is scheduled in the future."), field="starts_at")

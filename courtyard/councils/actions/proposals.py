@@ -23,6 +23,16 @@ from courtyard.notifications import events as notices
 from courtyard.organizations.models import Organization, handled_organizations
 
 
+def _may_raise_from(demand: Any, council: Council, by: Any) -> bool:
+    """A demand becomes a proposal of a council whose place holds it, by its requester or
+    by those who see it in full (`demands.see_requester`)."""
+    if not demand.place_path.startswith(council.place_path):
+        return False
+    return demand.requester_id == getattr(by, "pk", None) or by.has_perm(
+        "demands.see_requester", demand
+    )
+
+
 @transaction.atomic
 def raise_proposal(
     council: Council,
@@ -43,6 +53,13 @@ def raise_proposal(
         and not handled_organizations(by).filter(pk=organization.pk).exists()
     ):
         raise BadInput(_("You do not act for this organization."), field="organization")
+    if demand is not None and not _may_raise_from(demand, council, by):
+        raise BadInput(
+            _(
+                "A proposal is made from a demand of this council's place that you handle or raised."
+            ),
+            field="demand",
+        )
     at = now_or(now)
     try:
         with transaction.atomic():

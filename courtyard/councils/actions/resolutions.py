@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from courtyard.core.errors import BadInput, Conflict, NotAllowed
 from courtyard.councils.actions._common import (
     TITLE_MAX,
+    check_moment,
     clean_text,
     locked,
     log,
@@ -238,6 +239,9 @@ def add_task(
     )
     if owner is None and organization is None:
         raise BadInput(_("Name who is responsible: a person or a unit."), field="owner")
+    check_moment(due_at, "due_at")
+    if organization is not None and not _of_the_district(resolution, organization):
+        raise BadInput(_("Choose a unit of this district."), field="organization")
     at = now_or(now)
     if due_at <= at:
         raise BadInput(_("The deadline must be in the future."), field="due_at")
@@ -254,6 +258,15 @@ def add_task(
         resolution.save(update_fields=["status", "done_at"])
     log(resolution, by=by, verb="task_added", at=at, task=task.title, due=due_at.isoformat())
     return task
+
+
+def _of_the_district(resolution: Resolution, unit: Organization) -> bool:
+    """A unit a task may name or be dispatched to: an active one of the council's district,
+    as for any demand dispatched by hand (`demands.routing.dispatch_candidates`) — a unit
+    elsewhere would see work, and requesters, that are not its own."""
+    from courtyard.demands.routing import dispatch_candidates
+
+    return dispatch_candidates(resolution).filter(pk=unit.pk).exists()
 
 
 def _finish_if_all_done(resolution: Resolution, at: datetime) -> None:
@@ -308,6 +321,9 @@ def dispatch_task(
     require_status(task, {TaskStatus.OPEN}, _("This task is %(status)s: it cannot be dispatched."))
     at = now_or(now)
     resolution = task.resolution
+    unit = organization or task.organization
+    if unit is not None and not _of_the_district(resolution, unit):
+        raise BadInput(_("Choose a unit of this district."), field="organization")
     demand = demand_actions.submit_demand(
         by=by,
         channel=Channel.COUNCIL,
@@ -319,9 +335,7 @@ def dispatch_task(
         submitted_at=at,
     )
     demand_actions.accept_demand(demand, by=by, now=at)
-    demand_actions.dispatch_demand(
-        demand, by=by, organization=organization or task.organization, now=at
-    )
+    demand_actions.dispatch_demand(demand, by=by, organization=unit, now=at)
     task.status, task.demand = TaskStatus.DISPATCHED, demand
     task.save(update_fields=["status", "demand"])
     log(resolution, by=by, verb="task_dispatched", at=at, task=task.title, demand=demand.pk)

@@ -22,12 +22,14 @@ from django.utils.translation import gettext as _
 from courtyard.core.errors import BadInput
 from courtyard.councils.actions._common import TITLE_MAX, clean_text, log, now_or
 from courtyard.councils.models import Council, ExclusivePart, OwnersRoll
+from courtyard.councils.models.votes import AREA_DECIMALS, AREA_MAX_DIGITS
 from courtyard.councils.tally import TallyError
 from courtyard.councils.tally.electorate import parse_area
 
 COLUMNS = ("part", "area", "owner_id", "owner_name")
 MAX_ROWS = 100_000
 MAX_BYTES = 20 * 1024 * 1024
+AREA_LIMIT = Decimal(10) ** (AREA_MAX_DIGITS - AREA_DECIMALS)  # what an area column holds
 
 
 @dataclass(frozen=True)
@@ -89,6 +91,8 @@ def read_roll(data: bytes) -> list[dict[str, Any]]:
         if record.get(None):
             # More values than columns (a comma as decimal point): the columns shifted.
             problem = _("this row has more values than the header has columns")
+        elif any("\x00" in value for value in values.values()):
+            problem = _("a value contains a character that is not allowed")
         elif not part:
             problem = _("the part id is missing")
         elif len(part) > 64 or len(owner) > 64 or len(values.get("owner_name", "")) > 200:
@@ -110,11 +114,31 @@ def read_roll(data: bytes) -> list[dict[str, Any]]:
             continue
         first_line[part] = line
         rows.append({**values, "area": area, "line": line})
+    errors += _oversized_owners(rows)
     if errors:
         raise RollImportError(errors)
     if not rows:
         raise BadInput(_("The file lists no exclusive parts."), field="file")
+    if sum(r["area"] for r in rows) >= AREA_LIMIT:
+        raise BadInput(_("The parts' areas add up to more than a roll can hold."), field="file")
     return rows
+
+
+def _oversized_owners(rows: list[dict[str, Any]]) -> list[RowError]:
+    """An owner whose parts add up past what a stored area holds (12 digits before the
+    point), reported on the owner's first line."""
+    totals: dict[str, Decimal] = {}
+    first: dict[str, int] = {}
+    for row in rows:
+        owner = row["owner_id"]
+        totals[owner] = totals.get(owner, Decimal(0)) + row["area"]
+        first.setdefault(owner, row["line"])
+    return [
+        RowError(first[owner], _('the parts of owner "%(owner)s" add up to too large an area')
+                 % {"owner": owner})
+        for owner, total in totals.items()
+        if total >= AREA_LIMIT
+    ]  # fmt: skip
 
 
 @transaction.atomic

@@ -13,7 +13,14 @@ from django.db.models import F
 from django.utils.translation import gettext as _
 
 from courtyard.core.errors import BadInput, Conflict, NotAllowed
-from courtyard.councils.actions._common import TITLE_MAX, clean_text, log, now_or, require_status
+from courtyard.councils.actions._common import (
+    TITLE_MAX,
+    check_moment,
+    clean_text,
+    log,
+    now_or,
+    require_status,
+)
 from courtyard.councils.models import (
     Ballot,
     Council,
@@ -65,6 +72,10 @@ def create_vote(
         if motion.votes.exclude(status=VoteStatus.CANCELLED).exists():
             raise Conflict(_("This motion already has a vote."))
         title = title or motion.title
+    if roll is not None and motion is not None:
+        raise BadInput(
+            _("An owners' vote is not a meeting's motion: prepare it on its own."), field="roll"
+        )
     if roll is not None:
         if roll.council_id != council.pk:
             raise BadInput(_("This roll belongs to another council."), field="roll")
@@ -74,6 +85,8 @@ def create_vote(
         raise BadInput(
             _("Only owners' votes have a matter; choose the owners' roll."), field="roll"
         )
+    check_moment(online_opens_at, "online_opens_at")
+    check_moment(online_closes_at, "online_closes_at")
     if (online_opens_at is None) != (online_closes_at is None):
         raise BadInput(_("Give both ends of the online voting window."), field="online_closes_at")
     if online_opens_at and online_closes_at and online_opens_at >= online_closes_at:
@@ -158,7 +171,8 @@ def open_vote(vote: Vote, *, by: Any, now: datetime | None = None) -> Vote:
     Voter.objects.bulk_create(voters, batch_size=2000)
     if vote.secret:
         SecretCount.objects.bulk_create([SecretCount(vote=vote, choice=c) for c in CHOICE_ORDER])
-    vote.results_hidden = council.results_hidden_until_close
+    # Live counts of a secret vote would tell, ballot by ballot, how each voter voted.
+    vote.results_hidden = council.results_hidden_until_close or vote.secret
     vote.voter_count = len(voters)
     vote.status = VoteStatus.OPEN
     vote.opened_at = at
@@ -251,7 +265,12 @@ def _record(
 
 
 def _open_for_ballots(vote: Vote) -> Vote:
-    vote = Vote.objects.select_related("motion__meeting").get(pk=vote.pk)
+    """The vote, locked: a ballot and the close queue, so no ballot lands after the count."""
+    vote = (
+        Vote.objects.select_for_update(of=("self",))
+        .select_related("motion__meeting")
+        .get(pk=vote.pk)
+    )
     require_status(vote, {VoteStatus.OPEN}, _("This vote is %(status)s: it takes no ballots."))
     return vote
 
@@ -303,6 +322,8 @@ def record_hands(
     vote = _open_for_ballots(vote)
     if vote.secret:
         raise Conflict(_("A secret vote is not taken by a show of hands."))
+    if vote.roll_id is not None:
+        raise Conflict(_("Owners vote by paper or online ballot, not by a show of hands."))
     if vote.motion is None or vote.motion.meeting.status != MeetingStatus.IN_PROGRESS:
         raise Conflict(_("A show of hands is taken at a meeting in progress."))
     present = set(vote.motion.meeting.attendance.values_list("member_id", flat=True))

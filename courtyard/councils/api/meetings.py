@@ -14,7 +14,7 @@ debate (/api/v1/motions/{id}/…) and speeches (/api/v1/speeches/{id}/end).
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
 from django.db.models import Prefetch
 from django.http import HttpRequest
@@ -113,7 +113,9 @@ class MotionIn(Schema):
 
 
 class AttendanceIn(Schema):
-    members: list[int] = Field(..., description="Ids of the council members present")
+    members: list[Annotated[int, Field(ge=1, lt=2**63)]] = Field(
+        ..., description="Ids of the council members present"
+    )
 
 
 class FloorIn(Schema):

@@ -240,8 +240,10 @@ def _detail(request: HttpRequest, vote_id: int) -> dict[str, Any]:
 
 
 def _vote(request: HttpRequest, vote_id: int, perm: str) -> Vote:
+    """A vote the caller may act on. An owners' vote lists owners (personal data) and counts
+    their area: only the staff over the place run it, whatever `perm` the step names."""
     vote = visible(_readable(request.user), vote_id)
-    allow(request, perm, vote)
+    allow(request, "councils.see_owners" if vote.roll_id else perm, vote)
     return vote
 
 
@@ -279,6 +281,8 @@ def create_vote(request: HttpRequest, council_id: int, payload: VoteIn) -> Any:
         field="roll",
         missing=_("There is no such owners' roll in this council."),
     )
+    if roll is not None:
+        allow(request, "councils.see_owners", council)  # owners' votes: staff only
     vote = actions.create_vote(
         council,
         by=request.user,

@@ -117,8 +117,8 @@ class VoteMethod(models.TextChoices):
 
 class VoteQuerySet(models.QuerySet["Vote"]):
     def visible_to(self, user: Any) -> VoteQuerySet:
-        """Votes of visible councils; drafts only for staff over the place and for the
-        council's chair and secretary (they prepare votes at meetings)."""
+        """Votes of visible councils; drafts only for staff over the place and, for votes
+        of members, the council's chair and secretary (they prepare votes at meetings)."""
         from courtyard.councils.models.council import CouncilMember, MemberRole
         from courtyard.people.scopes import staff_scope_q
 
@@ -132,7 +132,7 @@ class VoteQuerySet(models.QuerySet["Vote"]):
         )
         return self.filter(council__in=Council.objects.visible_to(user)).filter(
             ~Q(status=VoteStatus.DRAFT)
-            | Q(council_id__in=officer_of)
+            | Q(council_id__in=officer_of, roll__isnull=True)  # owners' votes: staff only
             | staff_scope_q(user, "place_path")
         )
 

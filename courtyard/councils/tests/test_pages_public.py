@@ -317,7 +317,9 @@ def test_a_proposal_from_a_demand_the_person_sees_in_full(
     listing = page(client_for(personas.resident), f"/councils/?demand={demand.pk}")
     assert f'href="{url}"' in listing  # the councils offer to take the demand
     form = page(client_for(personas.resident), url)
-    assert "胡同口路灯不亮" in form and f'name="demand" value="{demand.pk}"' in form
+    # Filled in with the demand's public summary, never the resident's own words.
+    assert demand.public_summary in form and f'name="demand" value="{demand.pk}"' in form
+    assert "胡同口路灯不亮" not in form
     # Others who may not see the demand in full: as if it did not exist.
     for persona in (personas.stranger, personas.sibling, personas.handler):
         assert client_for(persona).get(url).status_code == 404

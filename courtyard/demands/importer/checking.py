@@ -146,6 +146,8 @@ def parse_moment(value: Any, zone: tzinfo | None = None) -> datetime:
                     continue
             else:
                 raise
+    if not 2000 <= moment.year <= 2100:  # a typo; near year 1 or 9999 it cannot even be stored
+        raise ValueError("out of range")
     if timezone.is_naive(moment):
         moment = timezone.make_aware(moment, zone)
     return moment

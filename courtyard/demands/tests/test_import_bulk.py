@@ -527,3 +527,16 @@ def test_the_import_leaves_the_collector_and_the_page_cache_as_it_found_them(cit
     assert gc.isenabled()
     if sqlite:
         assert cache_size() == before
+
+
+@pytest.mark.parametrize(
+    "moment", ["0001-01-01T00:00:00+08:00", "9999-12-31 23:59", "1999-12-31 23:59"]
+)
+def test_a_time_outside_the_years_an_order_can_have_is_a_bad_row_not_a_failed_import(
+    city, catalogue, moment
+):
+    rows = [row("G1"), row("T1", received_at=moment), row("G2")]
+    result = import_rows(HEADER, iter(lines(rows)), now=NOW, batch_size=3)
+    assert (result.created, [line for line, _ in result.errors]) == (2, [3])
+    assert "received_at is not a date and time" in result.errors[0][1]
+    assert not Demand.objects.filter(external_id="T1").exists()

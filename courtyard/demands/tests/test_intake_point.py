@@ -142,12 +142,11 @@ def test_the_box_holder_is_found_in_one_query(city: City, django_assert_num_quer
         assert district.box_holder() == district
 
 
-def test_without_a_box_or_without_both_coordinates_nothing_is_checked(
+def test_without_a_box_or_without_a_point_nothing_is_checked(
     city: City, personas: Personas, catalogue: Catalogue
 ) -> None:
     assert submit(city, personas, catalogue, *OUTSIDE).pk  # no box anywhere yet
     box_district(city)
-    assert submit(city, personas, catalogue, OUTSIDE[0], None).latitude == Decimal("39.99")
     assert submit(city, personas, catalogue, None, None).latitude is None
 
 
@@ -259,3 +258,15 @@ def test_open311_refuses_a_point_outside_in_its_error_format(
         "/open311/v2/requests.json", {**data, "lat": INSIDE[0], "long": INSIDE[1]}
     )
     assert response.status_code == 201
+
+
+@pytest.mark.parametrize(("lat", "long"), [("39.99", None), (None, "116.40"), ("0", "")])
+def test_half_a_point_is_refused_and_cannot_slip_past_the_box(
+    city: City, personas: Personas, catalogue: Catalogue, lat: Any, long: Any
+) -> None:
+    box_district(city)
+    error = refusal(city, personas, catalogue, lat, long)
+    assert (error.message, error.field) == (
+        "Give both the latitude and the longitude, or neither.",
+        "lat",
+    )

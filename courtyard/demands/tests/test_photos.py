@@ -392,7 +392,7 @@ def test_photo_route(
         stored = photo.thumbnail if suffix else photo.file
         assert b"".join(response.streaming_content) == (media / stored.name).read_bytes()
         assert response["Content-Type"] == "image/jpeg"
-        assert response["Cache-Control"] == "private, max-age=3600"
+        assert response["Cache-Control"] == "private, no-store"
         assert response["X-Content-Type-Options"] == "nosniff"
     elif expect[persona] == 404:  # forbidden looks exactly like missing
         missing = client.get(f"/demands/photos/{MISSING}/{suffix}")

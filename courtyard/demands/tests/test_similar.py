@@ -220,6 +220,18 @@ def test_a_demand_raised_under_a_grid_is_in_its_community(city: City, catalogue:
 # ── For a page: links only where the viewer may look ─────────────────────────────────────
 
 
+def test_a_phone_number_cannot_be_probed_through_a_neighbour_s_demand(
+    city: City, catalogue: Catalogue, personas: Personas
+) -> None:
+    raise_at(
+        city.sibling, catalogue.streetlight, "我是3号楼502的王芳，电话13912345678。楼道路灯坏了"
+    )
+    for probe in ("13912345678", "3号楼502王芳", "13800001111"):
+        rows = similar_for(personas.resident, text=probe, place=city.sibling,
+                           category=catalogue.water)  # fmt: skip
+        assert rows == []
+
+
 def test_the_resident_sees_a_neighbour_s_demand_without_a_link(
     city: City, catalogue: Catalogue, personas: Personas, django_assert_num_queries: Any
 ) -> None:
@@ -228,19 +240,21 @@ def test_the_resident_sees_a_neighbour_s_demand_without_a_link(
     kw = {"text": LAMP, "place": city.courtyard, "category": catalogue.streetlight}
     with django_assert_num_queries(3):  # candidates, the viewer's staff scope, visible ids
         rows = similar_for(personas.resident, **kw)
+    # The neighbour's words are not compared (they are private): her demand shows because it
+    # is open, at the same place and in the same category — public facts — and ranks last.
     assert [(r.demand.pk, r.score, r.linked) for r in rows] == [
         (mine.pk, 1.2, True),
-        (neighbour.pk, 0.5, False),
+        (neighbour.pk, 0.2, False),
     ]
     assert [r.linked for r in similar_for(personas.here, **kw)] == [True, True]
     assert [r.linked for r in similar_for(personas.sibling, **kw)] == [False, False]
     assert [r.linked for r in similar_for(None, **kw)] == [False, False]
 
 
-def test_nothing_similar_costs_one_query(
+def test_nothing_similar_costs_two_queries(
     city: City, catalogue: Catalogue, personas: Personas, django_assert_num_queries: Any
 ) -> None:
-    with django_assert_num_queries(1):
+    with django_assert_num_queries(2):  # the viewer's staff scope (once a request), candidates
         assert similar_for(personas.here, text=LAMP, place=city.courtyard,
                            category=catalogue.streetlight) == []  # fmt: skip
 

@@ -9,12 +9,14 @@ from typing import Any
 
 import pytest
 from django.conf import settings
+from django.contrib.contenttypes.models import ContentType
 from django.test import Client
 from django.urls import get_resolver
 
 from conftest import City, Personas
 from courtyard.notifications.actions import notify
 from courtyard.notifications.models import Notification
+from courtyard.places.models import Place
 
 XSS = '<script>alert("x")</script>'
 MISSING = 999_999
@@ -185,3 +187,21 @@ def test_every_inbox_route_is_covered_here() -> None:
         for p in r.url_patterns
     }
     assert names == {"notification-list", "notification-open", "notification-read-all"}
+
+
+def test_a_notification_followed_from_another_site_stays_unread(
+    city: City, personas: Personas
+) -> None:
+    notification = Notification.objects.create(
+        recipient=personas.here, verb="demand_dispatched", target_type=ContentType.objects.get_for_model(Place),
+        target_id=str(city.community.pk), target_repr="草厂", url="/",
+    )  # fmt: skip
+    client = Client()
+    client.force_login(personas.here)
+    url = f"/notifications/{notification.pk}/"
+    assert client.get(url, headers={"Sec-Fetch-Site": "cross-site"}).status_code == 302
+    notification.refresh_from_db()
+    assert notification.read_at is None
+    client.get(url, headers={"Sec-Fetch-Site": "same-origin"})
+    notification.refresh_from_db()
+    assert notification.read_at is not None
