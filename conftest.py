@@ -8,7 +8,9 @@ import os
 from dataclasses import dataclass
 
 import pytest
+from django.conf import settings as django_settings
 from django.test import Client
+from django.utils import translation
 
 from courtyard.organizations import actions as org_actions
 from courtyard.organizations.credit_code import check_character
@@ -122,6 +124,15 @@ def personas(city: City) -> Personas:
     people_actions.assign_role(handler, by=None, kind=RoleKind.UNIT_HANDLER, organization=city.unit)
     stranger = make_user("stranger")
     return Personas(here, above, sibling, resident, handler, stranger)
+
+
+@pytest.fixture(autouse=True)
+def default_language():  # type: ignore[no-untyped-def]
+    """Every test starts in the site's language: a test that activates another one (and
+    forgets to restore it) must not change what the next test in the same worker reads."""
+    translation.activate(django_settings.LANGUAGE_CODE)
+    yield
+    translation.deactivate()
 
 
 @pytest.fixture(autouse=True)

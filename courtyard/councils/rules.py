@@ -29,7 +29,7 @@ def _seat(user: Any, obj: Any) -> CouncilMember | None:
     council_id = council_of(obj)
     if council_id not in cache:
         cache[council_id] = (
-            CouncilMember.objects.current().filter(council_id=council_id, user=user).first()
+            CouncilMember.objects.current().held_by(user).filter(council_id=council_id).first()
         )
     return cache[council_id]
 

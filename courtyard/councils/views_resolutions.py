@@ -178,7 +178,7 @@ def _offered(
             resolution.objections_open() and not objected and actions.is_affected(user, resolution)
         )
     if step.slug == "evaluate":
-        return status in CARRIED_OUT and not evaluated and _may_evaluate(user, resolution)
+        return status in CARRIED_OUT and not evaluated and actions.may_evaluate(user, resolution)
     return status in CARRIED_OUT  # task-add
 
 
@@ -192,16 +192,6 @@ def _unsigned_members(resolution: Resolution, signatures: list[Signature]) -> li
         .order_by("pk")
     )
     return [m for m in members if m.pk not in signed]
-
-
-def _may_evaluate(user: Any, resolution: Resolution) -> bool:
-    if resolution.proposal is not None and resolution.proposal.proposer_id == user.pk:
-        return True
-    return (
-        CouncilMember.objects.current()
-        .filter(council_id=resolution.council_id, user_id=user.pk)
-        .exists()
-    )
 
 
 def _tasks(

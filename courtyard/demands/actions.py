@@ -20,7 +20,7 @@ from django.utils.translation import gettext as _
 
 from courtyard.core.audit import record_event
 from courtyard.core.errors import BadInput, Conflict
-from courtyard.core.text import localized_name
+from courtyard.core.text import checked_text, localized_name
 from courtyard.demands import photos as demand_photos
 from courtyard.demands import rates
 from courtyard.demands.clock import add_time
@@ -67,16 +67,7 @@ def _move(demand: Demand, action: str) -> tuple[str, str]:
 
 
 def _text(value: str, field: str, *, required: bool = True, limit: int = TEXT_MAX) -> str:
-    value = (value or "").strip()
-    if "\x00" in value:  # PostgreSQL cannot store it; no person types it
-        raise BadInput(_("This text contains a character that is not allowed."), field=field)
-    if required and not value:
-        raise BadInput(_("This cannot be empty."), field=field)
-    if len(value) > limit:
-        raise BadInput(
-            _("This is longer than %(limit)d characters.") % {"limit": limit}, field=field
-        )
-    return value
+    return checked_text(value, field, limit=limit, required=required)
 
 
 def _log(

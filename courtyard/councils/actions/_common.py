@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 
 from courtyard.core.audit import record_event
 from courtyard.core.errors import BadInput, Conflict
+from courtyard.core.text import checked_text
 
 TITLE_MAX = 200
 TEXT_MAX = 5000
@@ -28,17 +29,8 @@ def locked[M: models.Model](obj: M) -> M:
 def clean_text(
     value: str | None, field: str, *, limit: int = TEXT_MAX, required: bool = True
 ) -> str:
-    """Trimmed text within `limit` characters; refuses NUL (PostgreSQL cannot store it)."""
-    value = (value or "").strip()
-    if "\x00" in value:
-        raise BadInput(_("This text contains a character that is not allowed."), field=field)
-    if required and not value:
-        raise BadInput(_("This cannot be empty."), field=field)
-    if len(value) > limit:
-        raise BadInput(
-            _("This is longer than %(limit)d characters.") % {"limit": limit}, field=field
-        )
-    return value
+    """Trimmed text within `limit` characters (`core.text.checked_text`)."""
+    return checked_text(value, field, limit=limit, required=required)
 
 
 def require_status(obj: Any, allowed: set[str] | frozenset[str], message: str) -> None:

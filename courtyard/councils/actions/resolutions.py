@@ -83,7 +83,7 @@ def _sign(
 def sign_resolution(resolution: Resolution, *, by: Any, now: datetime | None = None) -> Signature:
     """A member confirms the resolution in person."""
     member = (
-        CouncilMember.objects.current().filter(council_id=resolution.council_id, user=by).first()
+        CouncilMember.objects.current().held_by(by).filter(council_id=resolution.council_id).first()
     )
     if member is None:
         raise NotAllowed(_("Only members of the council sign its resolutions."))
@@ -154,9 +154,7 @@ def is_affected(user: Any, resolution: Resolution) -> bool:
     home = getattr(user, "home", None)
     if home is not None and home.path.startswith(resolution.place_path):
         return True
-    return (
-        CouncilMember.objects.current().filter(council_id=resolution.council_id, user=user).exists()
-    )
+    return CouncilMember.objects.is_seated(user, resolution.council_id)
 
 
 @transaction.atomic
@@ -342,6 +340,14 @@ def dispatch_task(
     return task
 
 
+def may_evaluate(user: Any, resolution: Resolution) -> bool:
+    """The proposer of the resolution's proposal, and the council's members, evaluate it."""
+    proposal = resolution.proposal
+    if proposal is not None and proposal.proposer_id == getattr(user, "pk", None):
+        return True
+    return CouncilMember.objects.is_seated(user, resolution.council_id)
+
+
 @transaction.atomic
 def evaluate_resolution(
     resolution: Resolution, *, by: Any, rating: str, comment: str = "", now: datetime | None = None
@@ -353,11 +359,7 @@ def evaluate_resolution(
     require_status(
         resolution, CARRIED_OUT, _("This resolution is %(status)s: it is evaluated once in effect.")
     )
-    is_proposer = resolution.proposal is not None and resolution.proposal.proposer_id == by.pk
-    is_member = (
-        CouncilMember.objects.current().filter(council_id=resolution.council_id, user=by).exists()
-    )
-    if not (is_proposer or is_member):
+    if not may_evaluate(by, resolution):
         raise NotAllowed(_("The proposer and the council's members evaluate a resolution."))
     at = now_or(now)
     try:

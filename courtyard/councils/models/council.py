@@ -152,6 +152,14 @@ class CouncilMemberQuerySet(models.QuerySet["CouncilMember"]):
     def current(self) -> CouncilMemberQuerySet:
         return self.filter(left_at__isnull=True)
 
+    def held_by(self, user: Any) -> CouncilMemberQuerySet:
+        """Seats of `user` (none for an anonymous visitor)."""
+        return self.filter(user_id=getattr(user, "pk", None) or 0)
+
+    def is_seated(self, user: Any, council_id: int) -> bool:
+        """Does `user` hold a current seat on the council?"""
+        return self.current().held_by(user).filter(council_id=council_id).exists()
+
 
 class CouncilMember(models.Model):
     """A seat on a council. Public: councils post their members."""

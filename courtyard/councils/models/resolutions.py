@@ -41,11 +41,7 @@ class ResolutionQuerySet(models.QuerySet["Resolution"]):
         the council's members and the staff over its place."""
         from courtyard.people.scopes import staff_scope_q
 
-        member_of = (
-            CouncilMember.objects.current()
-            .filter(user_id=getattr(user, "pk", None) or 0)
-            .values("council_id")
-        )
+        member_of = CouncilMember.objects.current().held_by(user).values("council_id")
         return self.filter(council__in=Council.objects.visible_to(user)).filter(
             ~Q(status=ResolutionStatus.DRAFT)
             | Q(council_id__in=member_of)

@@ -124,10 +124,8 @@ class VoteQuerySet(models.QuerySet["Vote"]):
 
         officer_of = (
             CouncilMember.objects.current()
-            .filter(
-                user_id=getattr(user, "pk", None) or 0,
-                role__in=[MemberRole.CHAIR, MemberRole.SECRETARY],
-            )
+            .held_by(user)
+            .filter(role__in=[MemberRole.CHAIR, MemberRole.SECRETARY])
             .values("council_id")
         )
         return self.filter(council__in=Council.objects.visible_to(user)).filter(

@@ -13,6 +13,7 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.db import transaction
 from django.tasks import TaskResultStatus
+from django.utils import translation
 from django_tasks_db.models import DBTaskResult
 
 from courtyard.core.models import AuditEvent
@@ -131,6 +132,6 @@ def test_schedule_slas_once_enqueues_one_sweep() -> None:
 
 
 def test_schedule_slas_refuses_a_frantic_pace() -> None:
-    with pytest.raises(CommandError, match="at least 5 seconds"):
+    with translation.override("en"), pytest.raises(CommandError, match="at least 5 seconds"):
         call_command("schedule_slas", "--every", "1", stdout=StringIO())
     assert not DBTaskResult.objects.exists()
